@@ -1,0 +1,5 @@
+"""`python -m shotc`: the command line."""
+
+from shotc.cli import main
+
+main()

@@ -1,0 +1,73 @@
+"""The diagnostic code registry: one table that feeds the checks, `shotc explain` and
+`docs/codes.md`. Codes are stable; their pages live in `shotc/explain/<CODE>.md`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+
+
+@dataclass(frozen=True, slots=True)
+class CodeInfo:
+    code: str
+    summary: str
+    points_at: str
+
+    @property
+    def severity(self) -> str:
+        return "warning" if self.code.startswith("W") else "error"
+
+
+def _table() -> dict[str, CodeInfo]:
+    rows = [
+        ("E100", "syntax error that no more specific code covers", "the offending token"),
+        ("E101", "prose outside a shot", "the paragraph's first line"),
+        ("E102", "bad or missing shot duration", "the duration, or `SHOT` when missing"),
+        ("E103", "a shot ends inside a `[[` note", "the `[[`"),
+        ("E104", "`SHOT` before the first `SCENE` in a file that has scenes", "the `SHOT` line"),
+        ("E105", "a line out of place", "the line"),
+        ("E201", "a cue names no declared element", "the cue, `@` included"),
+        ("E202", "element declared twice", "the later declaration's `@name`"),
+        ("E203", "invalid or missing element name", "the `ELEMENT` line"),
+        ("E204", "element without description", "the `ELEMENT` line"),
+        ("E205", "two scenes with the same id", "the later `SCENE` line"),
+        ("E206", "unknown setting key", "the key"),
+        ("E207", "invalid or empty setting value", "the value (the key when empty)"),
+        ("E208", "setting not allowed here", "the line"),
+        ("E301", "a scene's total duration outside 3 to 15 s", "the `SCENE` line"),
+        ("E302", "a multi-shot scene's shot outside 1 to 12 s", "that `SHOT` line"),
+        ("E303", "more than 5 shots in a scene", "the sixth `SHOT` line"),
+        ("E304", "more than 3 elements cued in one scene", "the first cue of the fourth element"),
+        ("E305", "element references: not 2 to 4 images, not exactly 1 video, or mixed",
+         "the `ELEMENT` line"),
+        ("E306", "multi-shot prompt over 500 characters (cues count 37)", "that `SHOT` line"),
+        ("E307", "`LAST FRAME` in a multi-shot scene", "the `LAST FRAME` line"),
+        ("E308", "`LAST FRAME` without `FIRST FRAME`", "the `LAST FRAME` line"),
+        ("E309", "a second `FIRST FRAME` or `LAST FRAME` in a scene", "the second one"),
+        ("E310", "single-shot prompt over 2500 characters", "the `SHOT` line"),
+        ("E311", "a shot whose prompt is empty", "the `SHOT` line"),
+        ("E312", "a file with no shots (build only)", "line 1, column 1"),
+        ("E313", "a `SCENE` without any `SHOT`", "the `SCENE` line"),
+        ("E401", "local file not found", "the reference"),
+        ("E402", "unsupported media type for its place", "the reference"),
+        ("E403", "local image over 10 MiB", "the reference"),
+        ("E404", "`INCLUDE` file not found or unreadable, or an include cycle",
+         "the `INCLUDE` line"),
+        ("W501", "element declared and never cued", "the `ELEMENT` line"),
+        ("W502", "`Sound: off` applies to a multi-shot scene", "the `Sound` line"),
+        ("W503", "a scene cues elements but has no `FIRST FRAME`", "the `SCENE` line"),
+        ("W504", "a video element", "the `ELEMENT` line"),
+        ("W505", "a directive's shape in the wrong case inside prose", "the line"),
+    ]
+    return {code: CodeInfo(code, summary, at) for code, summary, at in rows}
+
+
+CODES: dict[str, CodeInfo] = _table()
+
+
+def explain_page(code: str) -> str | None:
+    """The markdown page for `code`, or None when the code is unknown."""
+    code = code.strip().upper()
+    if code not in CODES:
+        return None
+    return resources.files("shotc").joinpath("explain", f"{code}.md").read_text("utf-8")
