@@ -46,7 +46,9 @@ class LazyGroup(click.Group):
 
 
 def _unavailable(name: str, short_help: str) -> click.Command:
-    @click.command(name=name, short_help=short_help, context_settings={"ignore_unknown_options": True})
+    @click.command(
+        name=name, short_help=short_help, context_settings={"ignore_unknown_options": True}
+    )
     @click.argument("args", nargs=-1, type=click.UNPROCESSED)
     def command(args: Any) -> None:
         raise click.UsageError(f"`shotc {name}` is not available in this build")

@@ -1,0 +1,72 @@
+"""Stage 2: the parser. Drives the LALR(1) tables generated from `grammar/shot.lark` over
+the line terminals of `shotc.lexer`, producing a parse tree of `Node`s whose leaves are the
+lexer's `Line`s.
+
+The tables are produced by Lark's own LALR analyser (`python -m shotc.generate`), so Lark is
+the reference for the grammar, but the hot path imports neither Lark nor its runtime: a
+one-scene `shotc build` must start faster than `import lark`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from shotc import _generated_parser as tables
+from shotc.lexer import Line
+
+_SHIFT_LIMIT = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """An interior node of the parse tree: a grammar rule and its children."""
+
+    rule: str
+    children: tuple[Node | Line, ...]
+
+
+class ParserBug(Exception):
+    """The grammar accepts every sequence of lines; reaching this is a shotc bug."""
+
+
+def parse(lines: Iterable[Line]) -> Node:
+    actions = tables.ACTIONS
+    rules = tables.RULES
+    states: list[int] = [tables.START_STATE]
+    values: list[list[Node | Line]] = [[]]
+
+    def reduce(rule_index: int) -> None:
+        name, size, mode = rules[rule_index]
+        children: list[Node | Line] = []
+        if size:
+            for value in values[-size:]:
+                children.extend(value)
+            del states[-size:]
+            del values[-size:]
+        # mode 0: a node of its own; 1: `_rule`, spliced into its parent; 2: `?rule`,
+        # spliced when it has a single child (Lark's tree-shaping conventions)
+        if mode == 1 or (mode == 2 and len(children) == 1):
+            values.append(children)
+        else:
+            values.append([Node(name, tuple(children))])
+        states.append(actions[states[-1]][name])
+
+    for line in lines:
+        while True:
+            action = actions[states[-1]].get(line.kind)
+            if action is None:
+                raise ParserBug(f"no parse action for {line.kind} at line {line.number}")
+            if action >= 0:
+                states.append(action)
+                values.append([line])
+                break
+            reduce(-action - 1)
+    while states[-1] != tables.END_STATE:
+        action = actions[states[-1]].get("$END")
+        if action is None or action >= 0:
+            raise ParserBug("no parse action at the end of the file")
+        reduce(-action - 1)
+    (root,) = values[-1]
+    assert isinstance(root, Node)
+    return root

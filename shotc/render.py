@@ -1,0 +1,95 @@
+"""Diagnostics, rendered for people: rustc-style `error[E201]: ...`, `--> file:line:col`, the
+source line, carets under the span and `= help:`. Colour only when asked (a terminal without
+NO_COLOR). Also the JSON-lines form of `check --format json`."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Sequence
+
+from shotc.diagnostics import Diagnostic
+
+_WINDOW = 100  # columns of a long source line shown around the span
+_COLOURS = {
+    "error": "\x1b[1;31m",
+    "warning": "\x1b[1;33m",
+    "blue": "\x1b[1;34m",
+    "bold": "\x1b[1m",
+    "reset": "\x1b[0m",
+}
+
+
+def use_colour(stream_is_tty: bool) -> bool:
+    return stream_is_tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+def _source_line(path: str, number: int, cache: dict[str, list[str] | None]) -> str | None:
+    if path not in cache:
+        try:
+            with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
+                cache[path] = handle.read().split("\n")
+        except OSError:
+            cache[path] = None
+    lines = cache[path]
+    if lines is None or not 1 <= number <= len(lines):
+        return None
+    return lines[number - 1].rstrip("\r")
+
+
+def render_one(diag: Diagnostic, colour: bool, cache: dict[str, list[str] | None]) -> str:
+    def paint(name: str, text: str) -> str:
+        return f"{_COLOURS[name]}{text}{_COLOURS['reset']}" if colour else text
+
+    span = diag.span
+    gutter = " " * len(str(span.line))
+    head = paint(diag.severity, f"{diag.severity}[{diag.code}]") + paint(
+        "bold", f": {diag.message}"
+    )
+    out = [head, f"{gutter}{paint('blue', '-->')} {span.file}:{span.line}:{span.column}"]
+    text = _source_line(span.file, span.line, cache)
+    if text is not None:
+        start = span.column - 1
+        end = span.end_column - 1 if span.end_line == span.line else len(text)
+        end = max(end, start + 1)
+        shift = max(0, start - _WINDOW // 2) if len(text) > _WINDOW else 0
+        shown = text[shift : shift + _WINDOW + (end - start)]
+        prefix = "…" if shift else ""
+        suffix = "…" if shift + len(shown) < len(text) else ""
+        # a tab is one column: show it as one space so the carets line up
+        shown = prefix + "".join(" " if c == "\t" else c for c in shown) + suffix
+        carets = " " * (start - shift + len(prefix)) + "^" * min(end - start, len(shown))
+        bar = paint("blue", "|")
+        out += [
+            f"{gutter} {bar}",
+            f"{paint('blue', str(span.line))} {bar} {shown}",
+            f"{gutter} {bar} {paint(diag.severity, carets)}",
+        ]
+    if diag.help:
+        out.append(f"{gutter} {paint('blue', '=')} {paint('bold', 'help')}: {diag.help}")
+    return "\n".join(out)
+
+
+def render_diagnostics(diags: Sequence[Diagnostic], colour: bool = False) -> str:
+    """Every diagnostic, then a summary line; empty when there are none."""
+    if not diags:
+        return ""
+    cache: dict[str, list[str] | None] = {}
+    parts = [render_one(d, colour, cache) for d in diags]
+    errors = sum(d.is_error for d in diags)
+    warnings = len(diags) - errors
+
+    def count(n: int, word: str) -> str:
+        return f"{n} {word}{'s' * (n != 1)}"
+
+    summary = ", ".join(
+        p
+        for p, n in ((count(errors, "error"), errors), (count(warnings, "warning"), warnings))
+        if n
+    )
+    return "\n\n".join(parts) + f"\n\n{summary}\n"
+
+
+def render_json_lines(diags: Sequence[Diagnostic]) -> str:
+    dumps: Callable[[object], str] = json.dumps
+    return "".join(dumps(d.to_json()) + "\n" for d in diags)
