@@ -193,7 +193,9 @@ def check_scene(
                 "kie.ai generates multi-shot video with sound; `false` is sent but may be refused",
             )
         )
-    if frames is None or elements is None:
+    if frames is None or elements is None or not scene.shots:
+        return None
+    if any(shot.seconds is None for shot in scene.shots):
         return None
     return ResolvedScene(scene, scene_id, settings, frames, elements)
 

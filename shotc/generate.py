@@ -21,15 +21,24 @@ def outputs() -> dict[Path, str]:
     }
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    """Write the generated files; with `--check`, only report stale ones (exit 1)."""
+    import sys
+
+    check = "--check" in (sys.argv[1:] if argv is None else argv)
+    stale = 0
     for path, source in outputs().items():
         old = path.read_text("utf-8") if path.exists() else None
-        if old != source:
-            path.write_text(source, "utf-8")
-            print(f"wrote {path}")
+        if old == source:
+            print(f"up to date: {path.name}")
+        elif check:
+            stale += 1
+            print(f"stale: {path.name} (run `python -m shotc.generate`)")
         else:
-            print(f"up to date: {path}")
+            path.write_text(source, "utf-8")
+            print(f"wrote {path.name}")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
