@@ -34,39 +34,52 @@ def parse(lines: Iterable[Line]) -> Node:
     actions = tables.ACTIONS
     rules = tables.RULES
     states: list[int] = [tables.START_STATE]
+    # Each value is a fresh list of the children a symbol contributes to its parent, so the
+    # first one can be extended in place: `x*` repetitions stay linear, not quadratic.
     values: list[list[Node | Line]] = [[]]
-
-    def reduce(rule_index: int) -> None:
-        name, size, mode = rules[rule_index]
-        children: list[Node | Line] = []
-        if size:
-            for value in values[-size:]:
-                children.extend(value)
-            del states[-size:]
-            del values[-size:]
-        # mode 0: a node of its own; 1: `_rule`, spliced into its parent; 2: `?rule`,
-        # spliced when it has a single child (Lark's tree-shaping conventions)
-        if mode == 1 or (mode == 2 and len(children) == 1):
-            values.append(children)
-        else:
-            values.append([Node(name, tuple(children))])
-        states.append(actions[states[-1]][name])
-
     for line in lines:
+        kind = line.kind
         while True:
-            action = actions[states[-1]].get(line.kind)
+            action = actions[states[-1]].get(kind)
             if action is None:
-                raise ParserBug(f"no parse action for {line.kind} at line {line.number}")
+                raise ParserBug(f"no parse action for {kind} at line {line.number}")
             if action >= 0:
                 states.append(action)
                 values.append([line])
                 break
-            reduce(-action - 1)
+            _reduce(states, values, rules[-action - 1], actions)
     while states[-1] != tables.END_STATE:
         action = actions[states[-1]].get("$END")
         if action is None or action >= 0:
             raise ParserBug("no parse action at the end of the file")
-        reduce(-action - 1)
+        _reduce(states, values, rules[-action - 1], actions)
     (root,) = values[-1]
     assert isinstance(root, Node)
     return root
+
+
+def _reduce(
+    states: list[int],
+    values: list[list[Node | Line]],
+    rule: tuple[str, int, int],
+    actions: list[dict[str, int]],
+) -> None:
+    name, size, mode = rule
+    if size == 0:
+        children: list[Node | Line] = []
+    elif size == 1:
+        children = values.pop()
+        states.pop()
+    else:
+        children = values[-size]
+        for value in values[-size + 1 :]:
+            children.extend(value)
+        del states[-size:]
+        del values[-size:]
+    # mode 0: a node of its own; 1: `_rule`, spliced into its parent; 2: `?rule`, spliced
+    # when it has a single child (Lark's tree-shaping conventions)
+    if mode == 1 or (mode == 2 and len(children) == 1):
+        values.append(children)
+    else:
+        values.append([Node(name, tuple(children))])
+    states.append(actions[states[-1]][name])

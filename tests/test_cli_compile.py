@@ -74,10 +74,20 @@ def test_check_json_lines(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check", "--format", "json", write(tmp_path, text)])
     assert result.exit_code == 1
     records = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [(r["code"], r["line"], r["column"], r["end_line"], r["end_column"]) for r in records] == [
-        ("E206", 1, 1, 1, 5), ("E201", 3, 3, 3, 7)]
-    assert set(records[0]) == {"code", "severity", "message", "file", "line", "column",
-                               "end_line", "end_column", "help"}
+    assert [
+        (r["code"], r["line"], r["column"], r["end_line"], r["end_column"]) for r in records
+    ] == [("E206", 1, 1, 1, 5), ("E201", 3, 3, 3, 7)]
+    assert set(records[0]) == {
+        "code",
+        "severity",
+        "message",
+        "file",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "help",
+    }
     assert records[0]["help"] == "did you mean `Mode`?"
     assert records[0]["severity"] == "error"
 
@@ -134,6 +144,7 @@ def test_check_and_build_do_not_import_the_run_machinery(tmp_path: Path, command
         "('httpx', 'httpcore', 'lark', 'jsonschema') or m.startswith('shotc.run'))\n"
         "print(','.join(heavy), file=sys.stderr)\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
     assert done.stderr.strip().splitlines()[-1:] in ([], [""]), done.stderr

@@ -12,15 +12,26 @@ from shotc import parsergen
 from shotc.lexer import Line
 from shotc.parser import Node, parse
 
-TERMINALS = ["SCENE", "SHOT", "ELEMENT", "FIRST_FRAME", "LAST_FRAME", "INCLUDE", "SETTING",
-             "REFERENCE", "PROSE", "BLANK"]
+TERMINALS = [
+    "SCENE",
+    "SHOT",
+    "ELEMENT",
+    "FIRST_FRAME",
+    "LAST_FRAME",
+    "INCLUDE",
+    "SETTING",
+    "REFERENCE",
+    "PROSE",
+    "BLANK",
+]
 _LARK = parsergen.build_lark_parser()
 
 
 def test_generated_tables_are_fresh() -> None:
     current = parsergen.generated_path().read_text("utf-8")
     assert current == parsergen.generate_parser_source(), (
-        "shotc/_generated_parser.py is stale: run `python -m shotc.generate`")
+        "shotc/_generated_parser.py is stale: run `python -m shotc.generate`"
+    )
 
 
 def _ours(kinds: list[str]) -> Any:
@@ -58,14 +69,38 @@ def test_driver_matches_lark(kinds: list[str]) -> None:
 
 
 def test_tree_shape_of_a_script() -> None:
-    tree = _ours(["SETTING", "ELEMENT", "REFERENCE", "BLANK", "SCENE", "FIRST_FRAME", "SHOT",
-                  "PROSE", "SHOT", "PROSE"])
-    assert tree == ("start", [
-        ("title_page", [("SETTING", 1), ("element", [("ELEMENT", 2), ("REFERENCE", 3),
-                                                     ("BLANK", 4)])]),
-        ("scene", [("SCENE", 5), ("FIRST_FRAME", 6), ("shot", [("SHOT", 7), ("PROSE", 8)]),
-                   ("shot", [("SHOT", 9), ("PROSE", 10)])]),
-    ])
+    tree = _ours(
+        [
+            "SETTING",
+            "ELEMENT",
+            "REFERENCE",
+            "BLANK",
+            "SCENE",
+            "FIRST_FRAME",
+            "SHOT",
+            "PROSE",
+            "SHOT",
+            "PROSE",
+        ]
+    )
+    assert tree == (
+        "start",
+        [
+            (
+                "title_page",
+                [("SETTING", 1), ("element", [("ELEMENT", 2), ("REFERENCE", 3), ("BLANK", 4)])],
+            ),
+            (
+                "scene",
+                [
+                    ("SCENE", 5),
+                    ("FIRST_FRAME", 6),
+                    ("shot", [("SHOT", 7), ("PROSE", 8)]),
+                    ("shot", [("SHOT", 9), ("PROSE", 10)]),
+                ],
+            ),
+        ],
+    )
 
 
 def test_empty_input() -> None:

@@ -14,14 +14,49 @@ from shotc.cli import main
 from shotc.compiler import ScriptReadError, compile_paths
 
 # Fragments that make random text look like scripts, so the search reaches deep paths.
-FRAGMENTS = ["SCENE ", "SHOT ", "ELEMENT @", "FIRST FRAME ", "LAST FRAME ", "INCLUDE ", "Mode:",
-             "Sound: off", "Aspect:", "Title:", "!", "#", "[[", "]]", "@", "@@", "a.png",
-             "https://x.io/a.jpg", "video ", "image ", "3s", "\n", "\n\n", " ", "\t", ":", "\r\n",
-             "shot 2s", "\x00", "é", "\u2028", "12", "x.mp4", "cast.shot", "//"]
-_script_text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=6)),
-                        max_size=60).map("".join)
-_settings = settings(max_examples=300, deadline=None,
-                     suppress_health_check=[HealthCheck.function_scoped_fixture])
+FRAGMENTS = [
+    "SCENE ",
+    "SHOT ",
+    "ELEMENT @",
+    "FIRST FRAME ",
+    "LAST FRAME ",
+    "INCLUDE ",
+    "Mode:",
+    "Sound: off",
+    "Aspect:",
+    "Title:",
+    "!",
+    "#",
+    "[[",
+    "]]",
+    "@",
+    "@@",
+    "a.png",
+    "https://x.io/a.jpg",
+    "video ",
+    "image ",
+    "3s",
+    "\n",
+    "\n\n",
+    " ",
+    "\t",
+    ":",
+    "\r\n",
+    "shot 2s",
+    "\x00",
+    "é",
+    "\u2028",
+    "12",
+    "x.mp4",
+    "cast.shot",
+    "//",
+]
+_script_text = st.lists(
+    st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=6)), max_size=60
+).map("".join)
+_settings = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 def _compile_file(path: Path) -> None:

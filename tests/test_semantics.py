@@ -52,12 +52,15 @@ def test_lone_closing_brackets_are_text(tmp_path: Path) -> None:
 
 
 def test_forced_prose_and_at_signs(tmp_path: Path) -> None:
-    text = ("ELEMENT @element_dog: dog\n  https://a.io/1.png\n  https://a.io/2.png\n\n"
-            "FIRST FRAME https://a.io/f.png\n"
-            "SHOT 5s\n!SHOT through glass, the dog@element_dog.\nmeet at @ 5pm, studio@@example.com\n")
+    text = (
+        "ELEMENT @element_dog: dog\n  https://a.io/1.png\n  https://a.io/2.png\n\n"
+        "FIRST FRAME https://a.io/f.png\n"
+        "SHOT 5s\n!SHOT through glass, the dog@element_dog.\nmeet at @ 5pm, studio@@example.com\n"
+    )
     body = only_request(compile_text(tmp_path, text))["input"]
-    assert body["prompt"] == ("SHOT through glass, the dog@element_dog. "
-                              "meet at @ 5pm, studio@example.com")
+    assert body["prompt"] == (
+        "SHOT through glass, the dog@element_dog. meet at @ 5pm, studio@example.com"
+    )
     assert [e["name"] for e in body["kling_elements"]] == ["element_dog"]
 
 
@@ -71,23 +74,46 @@ def test_defaults_single_and_multi(tmp_path: Path) -> None:
     assert result.ok
     a, b = (s.request for s in result.scenes)
     assert list(a) == ["model", "input"]
-    assert a["input"] == {"prompt": "x", "sound": False, "duration": "5", "aspect_ratio": "16:9",
-                          "mode": "pro", "multi_shots": False}
-    assert b["input"] == {"sound": True, "duration": "5", "aspect_ratio": "16:9", "mode": "pro",
-                          "multi_shots": True, "multi_prompt": [{"prompt": "y", "duration": 2},
-                                                                {"prompt": "z", "duration": 3}]}
+    assert a["input"] == {
+        "prompt": "x",
+        "sound": False,
+        "duration": "5",
+        "aspect_ratio": "16:9",
+        "mode": "pro",
+        "multi_shots": False,
+    }
+    assert b["input"] == {
+        "sound": True,
+        "duration": "5",
+        "aspect_ratio": "16:9",
+        "mode": "pro",
+        "multi_shots": True,
+        "multi_prompt": [{"prompt": "y", "duration": 2}, {"prompt": "z", "duration": 3}],
+    }
 
 
 def test_settings_are_case_insensitive_and_normalised(tmp_path: Path) -> None:
-    text = ("mode: 4k\nSOUND : Yes\nmodel: Kling-3.0\ncallback: https://h.io/cb\n"
-            "SCENE A\nAspect: 9:16\nFIRST FRAME https://a.io/f.png\nLAST FRAME https://a.io/l\n"
-            "SHOT 5S\nx\n")
+    text = (
+        "mode: 4k\nSOUND : Yes\nmodel: Kling-3.0\ncallback: https://h.io/cb\n"
+        "SCENE A\nAspect: 9:16\nFIRST FRAME https://a.io/f.png\nLAST FRAME https://a.io/l\n"
+        "SHOT 5S\nx\n"
+    )
     request = only_request(compile_text(tmp_path, text))
-    assert json.dumps(request) == json.dumps({
-        "model": "kling-3.0/video", "callBackUrl": "https://h.io/cb",
-        "input": {"prompt": "x", "image_urls": ["https://a.io/f.png", "https://a.io/l"],
-                  "sound": True, "duration": "5", "aspect_ratio": "9:16", "mode": "4K",
-                  "multi_shots": False}})
+    assert json.dumps(request) == json.dumps(
+        {
+            "model": "kling-3.0/video",
+            "callBackUrl": "https://h.io/cb",
+            "input": {
+                "prompt": "x",
+                "image_urls": ["https://a.io/f.png", "https://a.io/l"],
+                "sound": True,
+                "duration": "5",
+                "aspect_ratio": "9:16",
+                "mode": "4K",
+                "multi_shots": False,
+            },
+        }
+    )
 
 
 def test_aspect_is_omitted_with_a_first_frame(tmp_path: Path) -> None:
@@ -105,24 +131,33 @@ def test_local_paths_become_percent_encoded_file_uris(tmp_path: Path) -> None:
     (tmp_path / "shots").mkdir()
     for name in ("aé.png", "b.jpg", "first.png"):
         (tmp_path / "shots" / name).write_bytes(b"\x89PNG")
-    text = ("ELEMENT @hero: the hero\n  shots/aé.png\n  image shots/b.jpg\n\n"
-            "FIRST FRAME shots/first.png\nSHOT 5s\n@hero waves\n")
+    text = (
+        "ELEMENT @hero: the hero\n  shots/aé.png\n  image shots/b.jpg\n\n"
+        "FIRST FRAME shots/first.png\nSHOT 5s\n@hero waves\n"
+    )
     body = only_request(compile_text(tmp_path, text))["input"]
     root = tmp_path.resolve().as_uri()
     assert body["image_urls"] == [f"{root}/shots/first.png"]
     assert body["kling_elements"][0]["element_input_urls"] == [
-        f"{root}/shots/a%C3%A9.png", f"{root}/shots/b.jpg"]
+        f"{root}/shots/a%C3%A9.png",
+        f"{root}/shots/b.jpg",
+    ]
 
 
 def test_elements_in_order_of_first_cue(tmp_path: Path) -> None:
-    text = ("ELEMENT @a: A\n  https://x.io/1.png\n  https://x.io/2.png\n"
-            "ELEMENT @b: B\n  video https://x.io/clip\n\n"
-            "FIRST FRAME https://x.io/f.png\nSHOT 2s\n@b then @a\nSHOT 2s\n@a again\n")
+    text = (
+        "ELEMENT @a: A\n  https://x.io/1.png\n  https://x.io/2.png\n"
+        "ELEMENT @b: B\n  video https://x.io/clip\n\n"
+        "FIRST FRAME https://x.io/f.png\nSHOT 2s\n@b then @a\nSHOT 2s\n@a again\n"
+    )
     result = compile_text(tmp_path, text)
     body = only_request(result)["input"]
     assert [e["name"] for e in body["kling_elements"]] == ["b", "a"]
-    assert body["kling_elements"][0] == {"name": "b", "description": "B",
-                                         "element_input_video_urls": ["https://x.io/clip"]}
+    assert body["kling_elements"][0] == {
+        "name": "b",
+        "description": "B",
+        "element_input_video_urls": ["https://x.io/clip"],
+    }
     assert [c for c, _, _ in codes(result)] == ["W504"]
 
 
@@ -153,10 +188,12 @@ def test_include_precedence_and_elements(tmp_path: Path) -> None:
         tmp_path,
         "INCLUDE lib/first.shot\nINCLUDE lib/second.shot\nSound: on\n"
         "FIRST FRAME https://x.io/f.png\nSHOT 5s\n@hero\n",
-        **{"lib/first.shot": "Mode: std\nAspect: 1:1\nSound: off\n",
-           "lib/second.shot": "INCLUDE cast.shot\nMode: 4K\n",
-           "lib/cast.shot": "Aspect: 9:16\nELEMENT @hero: hero\n  https://x.io/1.png\n"
-                            "  https://x.io/2.png\n"},
+        **{
+            "lib/first.shot": "Mode: std\nAspect: 1:1\nSound: off\n",
+            "lib/second.shot": "INCLUDE cast.shot\nMode: 4K\n",
+            "lib/cast.shot": "Aspect: 9:16\nELEMENT @hero: hero\n  https://x.io/1.png\n"
+            "  https://x.io/2.png\n",
+        },
     )
     body = only_request(result)["input"]
     assert (body["mode"], body["aspect_ratio"], body["sound"]) == ("4K", "9:16", True)
@@ -165,37 +202,49 @@ def test_include_precedence_and_elements(tmp_path: Path) -> None:
 
 def test_a_file_reached_twice_declares_its_elements_once(tmp_path: Path) -> None:
     cast = "ELEMENT @hero: hero\n  https://x.io/1.png\n  https://x.io/2.png\n"
-    result = compile_text(tmp_path, "INCLUDE a.shot\nINCLUDE b.shot\n"
-                          "FIRST FRAME https://x.io/f.png\nSHOT 5s\n@hero\n",
-                          **{"a.shot": "INCLUDE cast.shot\n", "b.shot": "INCLUDE cast.shot\n",
-                             "cast.shot": cast})
+    result = compile_text(
+        tmp_path,
+        "INCLUDE a.shot\nINCLUDE b.shot\nFIRST FRAME https://x.io/f.png\nSHOT 5s\n@hero\n",
+        **{"a.shot": "INCLUDE cast.shot\n", "b.shot": "INCLUDE cast.shot\n", "cast.shot": cast},
+    )
     assert result.ok and codes(result) == []
 
 
 def test_include_cycle_and_missing_file(tmp_path: Path) -> None:
-    result = compile_text(tmp_path, "INCLUDE a.shot\nINCLUDE missing.shot\nSHOT 5s\nx\n",
-                          **{"a.shot": "\nINCLUDE film.shot\n"})
+    result = compile_text(
+        tmp_path,
+        "INCLUDE a.shot\nINCLUDE missing.shot\nSHOT 5s\nx\n",
+        **{"a.shot": "\nINCLUDE film.shot\n"},
+    )
     found = [(d.code, d.span.file.rsplit("/", 1)[-1], d.span.line) for d in result.diagnostics]
     assert found == [("E404", "a.shot", 2), ("E404", "film.shot", 2)]
 
 
 def test_duplicate_element_across_include(tmp_path: Path) -> None:
     cast = "ELEMENT @hero: hero\n  https://x.io/1.png\n  https://x.io/2.png\n"
-    result = compile_text(tmp_path, cast + "\nINCLUDE cast.shot\nSHOT 5s\n@hero\n",
-                          **{"cast.shot": "\n" + cast})
-    found = [(d.code, d.span.file.rsplit("/", 1)[-1], d.span.line, d.span.column)
-             for d in result.diagnostics]
+    result = compile_text(
+        tmp_path, cast + "\nINCLUDE cast.shot\nSHOT 5s\n@hero\n", **{"cast.shot": "\n" + cast}
+    )
+    found = [
+        (d.code, d.span.file.rsplit("/", 1)[-1], d.span.line, d.span.column)
+        for d in result.diagnostics
+    ]
     assert ("E202", "cast.shot", 2, 9) in found
 
 
 def test_included_scenes_are_not_checked(tmp_path: Path) -> None:
-    result = compile_text(tmp_path, "INCLUDE lib.shot\nSHOT 5s\nx\n",
-                          **{"lib.shot": "Mode: pro\nSCENE bad\nSHOT 99s\n@nobody\n"})
+    result = compile_text(
+        tmp_path,
+        "INCLUDE lib.shot\nSHOT 5s\nx\n",
+        **{"lib.shot": "Mode: pro\nSCENE bad\nSHOT 99s\n@nobody\n"},
+    )
     assert result.ok and codes(result) == []
 
 
 def test_cue_weight_for_multi_shot_prompts(tmp_path: Path) -> None:
-    cast = "ELEMENT @e: e\n  https://x.io/1.png\n  https://x.io/2.png\n\nFIRST FRAME https://x.io/f\n"
+    cast = (
+        "ELEMENT @e: e\n  https://x.io/1.png\n  https://x.io/2.png\n\nFIRST FRAME https://x.io/f\n"
+    )
     # 463 letters + one cue counted as 37 = 500: allowed; one more letter is E306
     ok = compile_text(tmp_path, cast + "SHOT 2s\n" + "a" * 463 + "@e\nSHOT 2s\nb\n")
     assert ok.ok, codes(ok)

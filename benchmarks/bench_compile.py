@@ -1,0 +1,103 @@
+"""Benchmark of the compiler, whole process (issue 2's speed targets). Prints figures.
+
+1. start-up: `shotc build` of a one-scene file divided by `python -c "import lark,
+   jsonschema, click"` (medians of alternating runs, bytecode compiled); target <= 0.75
+2. a generated 10,000-scene script: wall time (target <= 1.5 s) and peak RSS (<= 150 MB)
+3. per-scene cost at 10,000 scenes versus at 100 (target: within 1.25x)
+
+Run: python benchmarks/bench_compile.py [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PYTHON = sys.executable
+
+
+def generate(scenes: int) -> str:
+    lines = [
+        "Title: Benchmark",
+        "Mode: std",
+        "",
+        "ELEMENT @hero: the hero",
+        "  https://example.com/hero-1.png",
+        "  https://example.com/hero-2.png",
+        "",
+    ]
+    for i in range(scenes):
+        lines += [
+            f"SCENE Scene number {i}",
+            "FIRST FRAME https://example.com/first.png",
+            "",
+            "SHOT 3s",
+            f"The hero@hero walks into room {i}. [[ a note ]]",
+            "",
+            "SHOT 4s",
+            "Close up on the door, which opens slowly.",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def run(argv: list[str]) -> tuple[float, int]:
+    """(wall seconds, peak RSS in KiB) of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(argv)}")
+    return wall, usage.ru_maxrss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=21)
+    args = parser.parse_args()
+    shotc = [PYTHON, "-m", "shotc", "build"]
+    subprocess.run(
+        [PYTHON, "-m", "compileall", "-q", str(Path(__file__).parents[1] / "shotc")], check=False
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {}
+        for n in (1, 100, 10_000):
+            files[n] = Path(tmp) / f"scenes-{n}.shot"
+            files[n].write_text(generate(n), "utf-8")
+        baseline_cmd = [PYTHON, "-c", "import lark, jsonschema, click"]
+        for _ in range(3):  # warm the caches and the bytecode
+            run(baseline_cmd)
+            run([*shotc, str(files[1])])
+        base, ours = [], []
+        for _ in range(args.runs):
+            base.append(run(baseline_cmd)[0])
+            ours.append(run([*shotc, str(files[1])])[0])
+        b, o = statistics.median(base), statistics.median(ours)
+        print(f"import lark, jsonschema, click : {b * 1000:7.1f} ms (median of {args.runs})")
+        print(f"shotc build, one scene         : {o * 1000:7.1f} ms")
+        print(f"ratio                          : {o / b:7.3f}   (target <= 0.75)")
+
+        walls: dict[int, float] = {}
+        for n in (1, 100, 10_000):
+            samples = [run([*shotc, str(files[n])]) for _ in range(5)]
+            walls[n] = statistics.median(s[0] for s in samples)
+            rss = max(s[1] for s in samples) / 1024
+            print(f"{n:>6} scenes: {walls[n]:6.3f} s wall, {rss:6.1f} MB peak RSS")
+        per_100 = (walls[100] - walls[1]) / 99
+        per_10k = (walls[10_000] - walls[1]) / 9_999
+        print(
+            f"per-scene cost: {per_100 * 1e6:6.1f} us at 100, {per_10k * 1e6:6.1f} us at "
+            f"10,000 -> {per_10k / per_100:5.2f}x   (target <= 1.25x)"
+        )
+        print("targets: 10,000 scenes <= 1.5 s wall and <= 150 MB peak RSS")
+
+
+if __name__ == "__main__":
+    main()
