@@ -1,0 +1,273 @@
+"""Run stage: the kie.ai HTTP client (createTask, recordInfo, stream upload, credit).
+
+One `httpx.Client` with keep-alive and explicit timeouts; the transport is injectable so tests
+can use `httpx.MockTransport`. Each method makes exactly one attempt and turns every outcome
+into a value or a typed error from `shotc.run.errors`; retry policy lives with the caller,
+because only the caller knows whether a repeat could pay twice.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import ipaddress
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from shotc.run.errors import (
+    AnswerLost,
+    AuthError,
+    ConfigError,
+    KieError,
+    NoCredits,
+    NotSent,
+    RateLimited,
+    Rejected,
+    ServerError,
+    register_secret,
+)
+
+DEFAULT_API_BASE = "https://api.kie.ai"
+DEFAULT_UPLOAD_BASE = "https://kieai.redpandaai.co"
+USER_AGENT = "shotc/0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    # A createTask read timeout makes the scene `unknown`, so `read` is generous on purpose.
+    connect: float = 10.0
+    read: float = 60.0
+    write: float = 60.0
+    pool: float = 60.0
+
+    def httpx(self) -> httpx.Timeout:
+        return httpx.Timeout(connect=self.connect, read=self.read, write=self.write, pool=self.pool)
+
+
+@dataclass(frozen=True, slots=True)
+class TaskInfo:
+    """recordInfo's `data`, with its JSON-string fields decoded."""
+
+    task_id: str
+    state: str
+    param: dict[str, Any] | None = None
+    result_urls: list[str] = field(default_factory=list)
+    fail_code: str | None = None
+    fail_msg: str | None = None
+    cost_time_ms: int | None = None
+    create_time: int | None = None
+    complete_time: int | None = None
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, what: str) -> str:
+    """Accept https://, and http:// only on loopback (the fake server); refuse the rest."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        return url.rstrip("/")
+    if parts.scheme == "http" and is_loopback(host):
+        return url.rstrip("/")
+    raise ConfigError(f"{what} {url!r} refused: use https:// (http:// only for loopback)")
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    value = resp.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def _json_field(value: Any) -> Any:
+    """`param` and `resultJson` are JSON strings; tolerate an already-decoded object."""
+    if isinstance(value, str) and value.strip():
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, dict | list) else None
+
+
+class KieClient:
+    """kie.ai's API for one key. Thread-safe: share one instance across workers."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        api_base: str = DEFAULT_API_BASE,
+        upload_base: str = DEFAULT_UPLOAD_BASE,
+        transport: httpx.BaseTransport | None = None,
+        timeouts: Timeouts | None = None,
+        max_connections: int = 32,
+    ) -> None:
+        if not api_key.strip():
+            raise ConfigError("KIE_API_KEY is empty")
+        register_secret(api_key)
+        self.api_base = check_url(api_base, "KIE_API_BASE")
+        self.upload_base = check_url(upload_base, "KIE_UPLOAD_BASE")
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
+        self._http = httpx.Client(
+            headers={"Authorization": f"Bearer {api_key}", "User-Agent": USER_AGENT},
+            timeout=(timeouts or Timeouts()).httpx(),
+            limits=limits,
+            transport=transport,
+            follow_redirects=False,  # never carry the key to another host
+        )
+
+    def __repr__(self) -> str:
+        return f"KieClient(api_base={self.api_base!r})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> KieClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- one attempt, classified ------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        create: bool = False,
+        scene_id: str | None = None,
+        task_id: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Send once; return the body's `data` on code 200, else raise the typed error."""
+        ids: dict[str, Any] = {"scene_id": scene_id, "task_id": task_id}
+        try:
+            resp = self._http.request(method, url, **kwargs)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise NotSent(f"could not connect: {type(exc).__name__}: {exc}", **ids) from None
+        except httpx.TransportError as exc:
+            # Sent (in whole or part) and no answer: for createTask the task may exist.
+            raise AnswerLost(f"no answer: {type(exc).__name__}: {exc}", **ids) from None
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        has_code = isinstance(body, dict) and isinstance(body.get("code"), int)
+        code: int = body["code"] if has_code else resp.status_code
+        msg = str(body.get("msg", "")) if isinstance(body, dict) else resp.reason_phrase
+        if code == 200 and resp.status_code < 300:
+            if not isinstance(body, dict):
+                raise AnswerLost("unreadable answer (not JSON)", code=code, **ids)
+            return body.get("data")
+        detail = f"{code} {msg}".strip()
+        if code == 401:
+            raise AuthError(f"kie.ai refused the API key ({detail})", code=code, **ids)
+        if code in (402, 433):
+            raise NoCredits(f"no credits left ({detail})", code=code, **ids)
+        if code == 429:
+            raise RateLimited(
+                f"rate limited ({detail})", code=code, retry_after=_retry_after(resp), **ids
+            )
+        if not has_code and create and resp.status_code in (502, 504):
+            # A gateway gave up waiting: kie.ai itself may well have created the task.
+            raise AnswerLost(f"gateway answered {detail}", code=code, **ids)
+        if code == 455 or (code >= 500 and code not in (501, 505)):
+            raise ServerError(
+                f"server error ({detail})", code=code, retry_after=_retry_after(resp), **ids
+            )
+        raise Rejected(f"refused ({detail})", code=code, **ids)
+
+    # -- endpoints ------------------------------------------------------------------------
+
+    def create_task(self, body: dict[str, Any], *, scene_id: str | None = None) -> str:
+        """POST createTask; the task id. AnswerLost means the task may or may not exist."""
+        data = self._call(
+            "POST", f"{self.api_base}/api/v1/jobs/createTask", json=body, create=True,
+            scene_id=scene_id,
+        )
+        task_id = data.get("taskId") if isinstance(data, dict) else None
+        if not isinstance(task_id, str) or not task_id:
+            raise AnswerLost("answer 200 without a taskId", code=200, scene_id=scene_id)
+        return task_id
+
+    def record_info(self, task_id: str, *, scene_id: str | None = None) -> TaskInfo:
+        data = self._call(
+            "GET", f"{self.api_base}/api/v1/jobs/recordInfo", params={"taskId": task_id},
+            scene_id=scene_id, task_id=task_id,
+        )
+        if not isinstance(data, dict) or not isinstance(data.get("state"), str):
+            raise ServerError("recordInfo without a state", scene_id=scene_id, task_id=task_id)
+        result = _json_field(data.get("resultJson"))
+        urls = result.get("resultUrls") if isinstance(result, dict) else None
+        param = _json_field(data.get("param"))
+        return TaskInfo(
+            task_id=str(data.get("taskId") or task_id),
+            state=data["state"],
+            param=param if isinstance(param, dict) else None,
+            result_urls=[u for u in urls if isinstance(u, str)] if isinstance(urls, list) else [],
+            fail_code=_opt_str(data.get("failCode")),
+            fail_msg=_opt_str(data.get("failMsg")),
+            cost_time_ms=_opt_int(data.get("costTime")),
+            create_time=_opt_int(data.get("createTime")),
+            complete_time=_opt_int(data.get("completeTime")),
+        )
+
+    def upload_file(
+        self, path: Path, *, upload_path: str, file_name: str, mime: str
+    ) -> str:
+        """Stream-upload a local file; its public `downloadUrl`. Uploads are free and the
+        name is fixed by content digest, so any failure may simply be retried."""
+        with path.open("rb") as fh:
+            data = self._call(
+                "POST",
+                f"{self.upload_base}/api/file-stream-upload",
+                files={"file": (file_name, fh, mime)},
+                data={"uploadPath": upload_path, "fileName": file_name},
+            )
+        url = data.get("downloadUrl") if isinstance(data, dict) else None
+        if not isinstance(url, str) or not url:
+            raise ServerError(f"upload of {path.name} answered without a downloadUrl")
+        return url
+
+    def credit(self) -> float:
+        data = self._call("GET", f"{self.api_base}/api/v1/chat/credit")
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            raise ServerError(f"credit answered {data!r}")
+        return float(data)
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _opt_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+__all__ = ["KieClient", "KieError", "TaskInfo", "Timeouts", "check_url", "is_loopback"]

@@ -1,0 +1,336 @@
+"""Run stage: the bodies of `plan`, `run`, `status` and `credits`, returning exit codes.
+
+The click layer (`shotc/cli_run.py`) only parses options and calls these. Exit codes follow
+the CLI contract: 0 ok, 1 script errors (nothing sent), 2 usage or configuration, 3 kie.ai
+refused or failed (or a scene is left failed, unknown or unfinished), 4 local I/O; 130 after
+Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TextIO
+
+from shotc.compiler import CompiledScene, ScriptReadError, compile_paths
+from shotc.run.client import DEFAULT_API_BASE, DEFAULT_UPLOAD_BASE, KieClient, Timeouts
+from shotc.run.config import Config, find_config, load_config
+from shotc.run.errors import ConfigError, Halt, KieError, LocalIOError, RunError, redact
+from shotc.run.ledger import LEDGER_DIR, LEDGER_NAME, Ledger
+from shotc.run.ledger_schema import KIE_STATES, Submission
+from shotc.run.planner import Job, open_ledgers, orphan_jobs, plan_jobs
+from shotc.run.progress import Progress
+from shotc.run.report import (
+    credits,
+    dumps,
+    plan_json,
+    plan_table,
+    plan_total,
+    status_json,
+    status_table,
+    summary_json,
+    summary_table,
+)
+from shotc.run.scene_key import DigestCache
+
+INTERRUPTED = 130
+
+
+@dataclass(frozen=True, slots=True)
+class Streams:
+    out: TextIO
+    err: TextIO
+
+
+def _say(streams: Streams, text: str) -> None:
+    streams.err.write(redact(text) + "\n")
+    streams.err.flush()
+
+
+def _compile(files: Sequence[Path], streams: Streams) -> list[CompiledScene] | int:
+    """The compiled scenes, or an exit code (1 for script errors, 4 unreadable)."""
+    try:
+        result = compile_paths(list(files))
+    except ScriptReadError as exc:
+        _say(streams, f"error: {exc}")
+        return 4
+    if result.diagnostics:
+        from shotc.render import render_diagnostics
+
+        colour = streams.err.isatty() and "NO_COLOR" not in os.environ
+        streams.err.write(render_diagnostics(result.diagnostics, colour))
+        streams.err.flush()
+    if not result.ok:
+        _say(streams, "nothing was sent: fix the errors above first")
+        return 1
+    return result.scenes
+
+
+def _config(config_path: Path | None, files: Sequence[Path]) -> Config:
+    return load_config(find_config(config_path, list(files)))
+
+
+def make_client(config: Config) -> KieClient:
+    """A KieClient from the environment (KIE_API_KEY, KIE_API_BASE, KIE_UPLOAD_BASE)."""
+    key = os.environ.get("KIE_API_KEY", "").strip()
+    if not key:
+        raise ConfigError("KIE_API_KEY is not set: export your kie.ai API key first")
+    timeouts = Timeouts(connect=config.run.timeout_connect, read=config.run.timeout_read)
+    return KieClient(
+        key,
+        api_base=os.environ.get("KIE_API_BASE") or DEFAULT_API_BASE,
+        upload_base=os.environ.get("KIE_UPLOAD_BASE") or DEFAULT_UPLOAD_BASE,
+        timeouts=timeouts,
+    )
+
+
+@contextlib.contextmanager
+def run_lock(ledgers: Sequence[Ledger], *, wait: bool = False) -> Iterator[bool]:
+    """Hold `.shotc/run.lock` of every ledger: one `run` per project at a time, so no two
+    processes can submit the same scene. Yields False (holding nothing) when busy."""
+    handles: list[IO[str]] = []
+    try:
+        for ledger in ledgers:
+            handle: IO[str] = (ledger.path.parent / "run.lock").open("a")
+            handles.append(handle)
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+        yield True
+    finally:
+        for handle in handles:
+            handle.close()  # closing releases the flock
+
+
+def _select(scenes: list[CompiledScene], only: Sequence[str]) -> list[CompiledScene]:
+    if not only:
+        return scenes
+    known = {s.scene_id for s in scenes}
+    missing = [s for s in only if s not in known]
+    if missing:
+        raise ConfigError(f"no scene {', '.join(missing)} (scenes: {', '.join(sorted(known))})")
+    return [s for s in scenes if s.scene_id in only]
+
+
+# -- plan -------------------------------------------------------------------------------------
+
+def plan(files: Sequence[Path], *, mode: str | None, take: int, resubmit_unknown: bool,
+         config_path: Path | None, as_json: bool, streams: Streams) -> int:
+    try:
+        config = _config(config_path, files)
+        scenes = _compile(files, streams)
+        if isinstance(scenes, int):
+            return scenes
+        ledgers = open_ledgers([s.script for s in scenes], create=False)
+        try:
+            jobs = plan_jobs(scenes, ledgers, config, mode=mode, take=take,
+                             resubmit_unknown=resubmit_unknown)
+        finally:
+            for ledger in ledgers.values():
+                if ledger is not None:
+                    ledger.close()
+    except RunError as exc:
+        _say(streams, f"error: {exc}")
+        return exc.exit_code
+    streams.out.write((plan_json(jobs) if as_json else plan_table(jobs)) + "\n")
+    return 0
+
+
+# -- run --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    files: Sequence[Path]
+    mode: str | None = None
+    wait: bool = True
+    budget: float | None = None
+    out_dir: Path | None = None
+    take: int = 1
+    resubmit_unknown: bool = False
+    scenes: Sequence[str] = ()
+    config_path: Path | None = None
+    as_json: bool = False
+
+
+def run(req: RunRequest, streams: Streams) -> int:
+    try:
+        config = _config(req.config_path, req.files)
+        compiled = _compile(req.files, streams)
+        if isinstance(compiled, int):
+            return compiled
+        scenes = _select(compiled, req.scenes)
+        ledgers = open_ledgers([s.script for s in scenes], create=True)
+        opened = [ledger for ledger in ledgers.values() if ledger is not None]
+        try:
+            with run_lock(opened) as locked:
+                if not locked:
+                    raise LocalIOError("another `shotc run` is using this project's ledger")
+                return _run_locked(req, config, scenes, ledgers, opened, streams)
+        finally:
+            for ledger in opened:
+                ledger.close()
+    except RunError as exc:
+        _say(streams, f"error: {exc}")
+        return exc.exit_code
+
+
+def _run_locked(req: RunRequest, config: Config, scenes: list[CompiledScene],
+                ledgers: dict[Path, Ledger | None], opened: list[Ledger],
+                streams: Streams) -> int:
+    from shotc.run.downloads import Downloader
+    from shotc.run.orchestrator import Orchestrator
+    from shotc.run.retry import Backoff
+
+    for ledger in opened:
+        for sub in ledger.recover():
+            if sub.state == "unknown":
+                _say(streams, f"warning: scene {sub.scene_id}: the previous run stopped while "
+                     "its createTask was in flight; it is `unknown` (the task may exist)")
+    digest = DigestCache()
+    jobs = plan_jobs(scenes, ledgers, config, mode=req.mode, take=req.take,
+                     resubmit_unknown=req.resubmit_unknown, out_dir=req.out_dir, digest=digest)
+    jobs += orphan_jobs(jobs, ledgers, req.out_dir)
+    spend = plan_total(jobs)
+    if req.budget is not None and spend > req.budget:
+        _say(streams, f"error: over budget: sending {sum(j.will_send for j in jobs)} scene(s) "
+             f"would cost ~{credits(spend)} credits, the budget is {credits(req.budget)}; "
+             "nothing was sent")
+        return 3
+    needs_api = any(j.will_send or (j.sub is not None and j.sub.running) for j in jobs)
+    client = make_client(config) if needs_api else None
+    stop = threading.Event()
+    settings = config.run
+    downloader = Downloader(backoff=Backoff(settings.retry_base, settings.retry_max,
+                                            settings.retries), stop=stop)
+    live = streams.err.isatty() and os.environ.get("TERM") != "dumb"
+    progress = Progress(streams.err, live=live)
+    orch = Orchestrator(
+        jobs, {lp: lg for lp, lg in ledgers.items() if lg is not None},
+        client=client,
+        downloader=downloader, config=config, progress=progress, stop=stop, digest=digest,
+    )
+    try:
+        orch.run()
+    except KeyboardInterrupt:
+        _say(streams, "interrupted: requests still in flight are `unknown` until the next run")
+        return INTERRUPTED
+    finally:
+        downloader.close()
+        if client is not None:
+            client.close()
+    streams.out.write((summary_json(jobs) if req.as_json else summary_table(jobs)) + "\n")
+    if orch.interrupted:
+        return INTERRUPTED
+    return _exit_code(jobs, wait=req.wait, halted=orch.halt is not None)
+
+
+def _exit_code(jobs: list[Job], *, wait: bool, halted: bool) -> int:
+    bad = {"failed", "refused", "unknown", "not sent"}
+    if halted or any(j.outcome in bad or (j.outcome == "error" and not j.io_error)
+                     for j in jobs):
+        return 3
+    if wait and any(j.outcome == "running" for j in jobs):
+        return 3
+    if any(j.io_error for j in jobs):
+        return 4
+    return 0
+
+
+# -- status and credits -----------------------------------------------------------------------
+
+def status(files: Sequence[Path], *, as_json: bool, refresh: bool, streams: Streams) -> int:
+    try:
+        if files:
+            ledgers = open_ledgers(list(files), create=False)
+        else:
+            path = Path.cwd() / LEDGER_DIR / LEDGER_NAME
+            ledgers = {path: Ledger(path) if path.exists() else None}
+        opened = [ledger for ledger in ledgers.values() if ledger is not None]
+        try:
+            entries, code = _status_entries(files, opened, refresh, streams)
+        finally:
+            for ledger in opened:
+                ledger.close()
+    except RunError as exc:
+        _say(streams, f"error: {exc}")
+        return exc.exit_code
+    if not opened:
+        _say(streams, "no ledger: nothing has been submitted from here yet")
+    streams.out.write((status_json(entries) if as_json else status_table(entries)) + "\n")
+    return code
+
+
+def _status_entries(files: Sequence[Path], ledgers: list[Ledger], refresh: bool,
+                    streams: Streams) -> tuple[list[tuple[Submission, list[str]]], int]:
+    code = 0
+    with run_lock(ledgers) as free:
+        if free:  # no run in progress: a `sending` left behind is a crash's `unknown`
+            for ledger in ledgers:
+                ledger.recover()
+    subs: list[tuple[Ledger, Submission]] = []
+    for ledger in ledgers:
+        names = [ledger.script_name(f) for f in files] if files else None
+        subs += [(ledger, s) for s in ledger.all_latest(names)]
+    running = [(lg, s) for lg, s in subs if s.running and s.task_id]
+    if refresh and running:
+        code = _refresh(running, streams)
+    entries = []
+    for ledger, sub in subs:
+        fresh = ledger.get(sub.id)
+        entries.append((fresh, [d.path for d in ledger.downloads(sub.id)]))
+    return entries, code
+
+
+def _refresh(running: list[tuple[Ledger, Submission]], streams: Streams) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        client = make_client(Config())
+    except ConfigError as exc:
+        _say(streams, f"warning: not refreshed from kie.ai: {exc}")
+        return 0
+
+    def one(item: tuple[Ledger, Submission]) -> int:
+        ledger, sub = item
+        assert sub.task_id is not None
+        try:
+            info = client.record_info(sub.task_id, scene_id=sub.scene_id)
+        except Halt as exc:
+            _say(streams, f"error: {exc}")
+            return 3
+        except KieError as exc:
+            _say(streams, f"warning: {exc}")
+            return 0
+        if info.state in KIE_STATES:
+            ledger.remote(sub.id, info.state, result_urls=info.result_urls,
+                          fail_code=info.fail_code, fail_msg=info.fail_msg,
+                          cost_time_ms=info.cost_time_ms)
+        return 0
+
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return max(pool.map(one, running), default=0)
+    finally:
+        client.close()
+
+
+def credits_command(*, as_json: bool, streams: Streams) -> int:
+    try:
+        client = make_client(Config())
+        try:
+            balance = client.credit()
+        finally:
+            client.close()
+    except RunError as exc:
+        _say(streams, f"error: {exc}")
+        return exc.exit_code
+    streams.out.write((dumps({"credits": balance}) if as_json else
+                       f"{credits(balance)} credits") + "\n")
+    return 0

@@ -1,0 +1,137 @@
+"""Run stage: settings for `plan`/`run`/`status` and the price table, from `shotc.toml`.
+
+The file is the one named by `--config`, else `shotc.toml` beside the first script, else
+none (all defaults). Every key is optional; an unknown key or a wrong type is an error (exit
+2) rather than silently ignored, since a typo in `rate_limit` could cost 429s and a typo in a
+price would make `--budget` lie.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shotc.run.errors import ConfigError
+
+CONFIG_NAME = "shotc.toml"
+
+# Credits per output second (kie-api.md: std 14/20, pro 18/27, 4K 67; `_sound` with sound).
+DEFAULT_PRICES: dict[str, float] = {
+    "std": 14.0,
+    "std_sound": 20.0,
+    "pro": 18.0,
+    "pro_sound": 27.0,
+    "4K": 67.0,
+    "4K_sound": 67.0,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    rate_limit: int = 20  # new tasks per rate_period: the account's documented limit
+    rate_period: float = 10.0
+    poll_initial: float = 2.0  # kie.ai's advice: poll every 2-3 s, with backoff
+    poll_factor: float = 1.5
+    poll_max: float = 30.0
+    deadline: float = 1800.0  # seconds of waiting per task, counted from when this run
+    # started following it
+    retries: int = 8  # further attempts after a retryable failure, per request
+    retry_base: float = 1.0
+    retry_max: float = 60.0
+    upload_ttl: float = 3 * 86400.0  # kie.ai deletes uploads after 3 days
+    upload_margin: float = 6 * 3600.0  # re-upload when less than this is left
+    timeout_connect: float = 10.0
+    timeout_read: float = 60.0
+    download_workers: int = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    run: RunSettings = field(default_factory=RunSettings)
+    prices: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRICES))
+    source: Path | None = None
+
+    def price_per_second(self, mode: str, sound: bool) -> float:
+        name = f"{mode}_sound" if sound else mode
+        if name in self.prices:
+            return self.prices[name]
+        if mode in self.prices:
+            return self.prices[mode]
+        raise ConfigError(f"no price for mode {mode!r} (add it under [prices] in {CONFIG_NAME})")
+
+    def estimate(self, mode: str, sound: bool, seconds: int) -> float:
+        return self.price_per_second(mode, sound) * seconds
+
+
+def estimate_request(config: Config, request: dict[str, Any]) -> tuple[str, bool, int, float]:
+    """(mode, sound, seconds, credits) of a createTask body, defaults as kie.ai applies them."""
+    inp = request.get("input") or {}
+    mode = str(inp.get("mode", "pro"))
+    multi = bool(inp.get("multi_shots", False))
+    sound = bool(inp.get("sound", multi))
+    seconds = int(str(inp.get("duration", "5")))
+    return mode, sound, seconds, config.estimate(mode, sound, seconds)
+
+
+def find_config(explicit: Path | None, scripts: list[Path]) -> Path | None:
+    if explicit is not None:
+        return explicit
+    for script in scripts[:1]:
+        candidate = script.resolve().parent / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path | None) -> Config:
+    if path is None:
+        return Config()
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    unknown = set(data) - {"run", "prices"}
+    if unknown:
+        raise ConfigError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}")
+    return Config(
+        run=_settings(path, data.get("run", {})),
+        prices=_prices(path, data.get("prices", {})),
+        source=path,
+    )
+
+
+def _settings(path: Path, table: Any) -> RunSettings:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [run] must be a table")
+    fields = {f.name: f for f in dataclasses.fields(RunSettings)}
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in fields:
+            raise ConfigError(f"{path}: unknown key run.{key}")
+        want_int = fields[key].type in ("int", int)
+        ok_type = int if want_int else (int, float)
+        if isinstance(value, bool) or not isinstance(value, ok_type) or value < 0:
+            kind = "a non-negative integer" if want_int else "a non-negative number"
+            raise ConfigError(f"{path}: run.{key} must be {kind}")
+        values[key] = value if want_int else float(value)
+    settings = RunSettings(**values)
+    if settings.rate_limit < 1 or settings.rate_period <= 0 or settings.poll_initial <= 0:
+        raise ConfigError(f"{path}: rate_limit, rate_period and poll_initial must be positive")
+    return settings
+
+
+def _prices(path: Path, table: Any) -> dict[str, float]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [prices] must be a table")
+    prices = dict(DEFAULT_PRICES)
+    for key, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"{path}: prices.{key} must be a non-negative number")
+        prices[str(key)] = float(value)
+    return prices

@@ -1,0 +1,119 @@
+"""Run stage: typed errors and key redaction.
+
+Every failure the run stage can meet is one of these classes, so the orchestrator can decide
+by type alone whether a createTask may be retried (it provably was not created), must be
+recorded as `unknown` (it may have been), or stops new submissions (401/402/433). Messages pass
+through `redact` so that the API key can never reach a terminal, a log or the ledger.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+_BEARER = re.compile(r"(?i)(bearer\s+)[^\s'\"]+")
+
+
+def register_secret(secret: str) -> None:
+    """Remember a value that must never be shown (the API key); short values are ignored
+    because redacting a 1-3 character string would mangle ordinary text."""
+    if len(secret) >= 4:
+        with _secrets_lock:
+            _secrets.add(secret)
+
+
+def redact(text: str) -> str:
+    """Replace every registered secret and any `Bearer <token>` by `***`."""
+    with _secrets_lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return _BEARER.sub(r"\1***", text)
+
+
+class RunError(Exception):
+    """Base of the run stage's errors; `str()` is always redacted."""
+
+    exit_code = 3
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
+
+    def __str__(self) -> str:
+        return redact(super().__str__())
+
+
+class ConfigError(RunError):
+    """A bad configuration, a missing key or a refused base URL (exit 2)."""
+
+    exit_code = 2
+
+
+class LocalIOError(RunError):
+    """The ledger, a media file or the output directory failed us (exit 4)."""
+
+    exit_code = 4
+
+
+class KieError(RunError):
+    """An answer (or a missing answer) from kie.ai, with who it concerned."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int | None = None,
+        scene_id: str | None = None,
+        task_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.code = code
+        self.scene_id = scene_id
+        self.task_id = task_id
+        self.retry_after = retry_after
+        where = []
+        if scene_id:
+            where.append(f"scene {scene_id}")
+        if task_id:
+            where.append(f"task {task_id}")
+        prefix = f"{', '.join(where)}: " if where else ""
+        super().__init__(prefix + message)
+
+
+class NotSent(KieError):
+    """The request never left this machine (connect error, pool timeout): always retryable."""
+
+
+class RateLimited(KieError):
+    """429: kie.ai refused without queueing, so nothing was created; retry after a pause."""
+
+
+class ServerError(KieError):
+    """A 5xx or 455 that kie.ai's application itself answered: nothing was created."""
+
+
+class AnswerLost(KieError):
+    """The request was sent and no usable answer came back (read timeout, dropped
+    connection, a gateway that gave up). For createTask the task may exist: `unknown`."""
+
+
+class Rejected(KieError):
+    """kie.ai answered and refused this request (400, 404, 422, 501, 505...): not created,
+    and sending the same request again would be refused again."""
+
+
+class Halt(KieError):
+    """An account-wide refusal: no new submission may go out in this run."""
+
+
+class AuthError(Halt):
+    """401: the key is wrong or lacks access."""
+
+
+class NoCredits(Halt):
+    """402 (insufficient credits) or 433 (a sub-key over its usage cap)."""
+
+
+RETRYABLE_FOR_CREATE: tuple[type[KieError], ...] = (NotSent, RateLimited, ServerError)

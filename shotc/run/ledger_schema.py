@@ -1,0 +1,192 @@
+"""Run stage: the ledger's schema, its migrations, its states and their allowed transitions.
+
+The schema version is SQLite's `user_version`; `MIGRATIONS[i]` takes a ledger from version i to
+i + 1. A ledger newer than this code is refused rather than guessed at, since misreading it
+could mean paying twice.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+V1 = """
+CREATE TABLE submissions (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    scene_key     TEXT    NOT NULL,
+    take          INTEGER NOT NULL,
+    script        TEXT    NOT NULL,   -- relative to the ledger's project directory
+    scene_id      TEXT    NOT NULL,
+    film_title    TEXT    NOT NULL,
+    state         TEXT    NOT NULL,
+    task_id       TEXT    UNIQUE,
+    request       TEXT    NOT NULL,   -- canonical request: media digests, no upload URLs
+    seconds       INTEGER NOT NULL,
+    mode          TEXT    NOT NULL,
+    sound         INTEGER NOT NULL,
+    est_credits   REAL    NOT NULL,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    created_at    REAL    NOT NULL,
+    submitted_at  REAL,
+    updated_at    REAL    NOT NULL,
+    finished_at   REAL,
+    result_urls   TEXT,
+    fail_code     TEXT,
+    fail_msg      TEXT,
+    error         TEXT,
+    cost_time_ms  INTEGER
+);
+CREATE INDEX submissions_key ON submissions (scene_key, take, id);
+CREATE INDEX submissions_scene ON submissions (script, scene_id, id);
+CREATE TABLE events (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    submission_id INTEGER NOT NULL REFERENCES submissions (id),
+    at            REAL    NOT NULL,
+    from_state    TEXT,
+    to_state      TEXT    NOT NULL,
+    detail        TEXT
+);
+CREATE TABLE downloads (
+    submission_id INTEGER NOT NULL REFERENCES submissions (id),
+    path          TEXT    NOT NULL,   -- absolute
+    sha256        TEXT    NOT NULL,
+    size          INTEGER NOT NULL,
+    mtime_ns      INTEGER NOT NULL,
+    downloaded_at REAL    NOT NULL,
+    PRIMARY KEY (submission_id, path)
+);
+CREATE TABLE uploads (
+    sha256        TEXT    PRIMARY KEY,
+    url           TEXT    NOT NULL,
+    name          TEXT    NOT NULL,
+    size          INTEGER NOT NULL,
+    uploaded_at   REAL    NOT NULL,
+    expires_at    REAL    NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [V1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+# States of one submission (one attempt at one take of one scene key).
+SENDING = "sending"  # intent committed; a POST is (about to be) in flight
+RETRYING = "retrying"  # between attempts; every attempt so far provably created nothing
+NOT_SENT = "not_sent"  # gave up or refused before any task existed; may be sent again
+UNKNOWN = "unknown"  # a POST went out and its answer never came: the task may exist
+ABANDONED = "abandoned"  # an `unknown` the user chose to resubmit (--resubmit-unknown)
+WAITING, QUEUING, GENERATING = "waiting", "queuing", "generating"
+SUCCESS, FAIL = "success", "fail"
+
+RUNNING = frozenset({WAITING, QUEUING, GENERATING})
+KIE_STATES = RUNNING | {SUCCESS, FAIL}
+# Latest attempt in one of these: the scene may be submitted again (nothing live, nothing paid).
+RESUBMITTABLE = frozenset({NOT_SENT, ABANDONED, FAIL})
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    SENDING: frozenset({RETRYING, NOT_SENT, UNKNOWN}) | RUNNING,
+    RETRYING: frozenset({SENDING, NOT_SENT}),
+    UNKNOWN: frozenset({ABANDONED}),
+    WAITING: KIE_STATES,
+    QUEUING: KIE_STATES,
+    GENERATING: KIE_STATES,
+    NOT_SENT: frozenset(),
+    ABANDONED: frozenset(),
+    SUCCESS: frozenset(),
+    FAIL: frozenset(),
+}
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the ledger to SCHEMA_VERSION, one transaction per step; the version reached.
+
+    Raises ValueError for a ledger written by a newer shotc."""
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise ValueError(
+            f"ledger schema version {version} is newer than this shotc ({SCHEMA_VERSION})"
+        )
+    while version < SCHEMA_VERSION:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-read under the write lock: another process may have migrated meanwhile.
+            current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if current == version:
+                for statement in MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {version + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    return version
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    id: int
+    scene_key: str
+    take: int
+    script: str
+    scene_id: str
+    film_title: str
+    state: str
+    task_id: str | None
+    request: str
+    seconds: int
+    mode: str
+    sound: bool
+    est_credits: float
+    attempts: int
+    created_at: float
+    submitted_at: float | None
+    updated_at: float
+    finished_at: float | None
+    result_urls: tuple[str, ...]
+    fail_code: str | None
+    fail_msg: str | None
+    error: str | None
+    cost_time_ms: int | None
+
+    @property
+    def running(self) -> bool:
+        return self.state in RUNNING
+
+    @staticmethod
+    def from_row(row: sqlite3.Row) -> Submission:
+        d: dict[str, Any] = dict(row)
+        d["sound"] = bool(d["sound"])
+        d["result_urls"] = tuple(json.loads(d["result_urls"])) if d["result_urls"] else ()
+        return Submission(**d)
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    submission_id: int
+    path: str
+    sha256: str
+    size: int
+    mtime_ns: int
+    downloaded_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    sha256: str
+    url: str
+    name: str
+    size: int
+    uploaded_at: float
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    submission_id: int
+    at: float
+    from_state: str | None
+    to_state: str
+    detail: str | None

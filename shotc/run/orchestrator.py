@@ -1,0 +1,363 @@
+"""Run stage: the orchestrator, which takes each job from upload through createTask, polling
+and download, concurrently, and never sends a scene twice.
+
+One worker thread per job (they spend their life asleep, waiting on the network or on the
+limiter). For createTask, the order is fixed: take a limiter slot, commit the intent, POST,
+commit the answer. Only attempts that provably created nothing are repeated; an answer that
+never came leaves the scene `unknown`. On Ctrl-C no new POST starts, in-flight POSTs are
+answered and recorded, and then waiting stops; the tasks go on at kie.ai.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+from shotc.run.client import KieClient
+from shotc.run.config import Config
+from shotc.run.downloads import Downloader
+from shotc.run.errors import (
+    AnswerLost,
+    Halt,
+    KieError,
+    LocalIOError,
+    NotSent,
+    RateLimited,
+    Rejected,
+    ServerError,
+)
+from shotc.run.ledger import Ledger
+from shotc.run.ledger_schema import FAIL, KIE_STATES, SUCCESS, UNKNOWN
+from shotc.run.limiter import RateLimiter, Slot
+from shotc.run.planner import DONE as PLAN_DONE
+from shotc.run.planner import Job
+from shotc.run.progress import Progress
+from shotc.run.retry import Backoff, Stopped
+from shotc.run.scene_key import DigestCache
+from shotc.run.uploads import Uploader
+
+# Outcomes reported per job in the summary.
+DONE, CACHED, FAILED, UNKNOWN_OUT = "done", "cached", "failed", "unknown"
+REFUSED, NOT_SENT, RUNNING, ERROR = "refused", "not sent", "running", "error"
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    wait: bool = True
+    handle_sigint: bool = True
+
+
+class Orchestrator:
+    def __init__(
+        self,
+        jobs: list[Job],
+        ledgers: dict[Any, Ledger],
+        *,
+        client: KieClient | None,
+        downloader: Downloader,
+        config: Config,
+        progress: Progress,
+        options: RunOptions | None = None,
+        stop: threading.Event | None = None,
+        digest: DigestCache | None = None,
+    ) -> None:
+        self.jobs = jobs
+        self._ledgers = ledgers
+        self._client = client
+        self._downloader = downloader
+        self._settings = config.run
+        self._progress = progress
+        self._options = options or RunOptions()
+        self.stop = stop or threading.Event()
+        self.limiter = RateLimiter(self._settings.rate_limit, self._settings.rate_period)
+        self._backoff = Backoff(
+            self._settings.retry_base, self._settings.retry_max, self._settings.retries
+        )
+        self._uploader = (
+            Uploader(client, self._settings, digest or DigestCache(), self.stop)
+            if client is not None else None
+        )
+        self._flight = threading.Condition()
+        self._in_flight = 0
+        self.halt: Halt | None = None
+        self.interrupted = False
+        self._downloads = threading.BoundedSemaphore(max(1, self._settings.download_workers))
+
+    # -- control --------------------------------------------------------------------------
+
+    def request_stop(self) -> None:
+        with self._flight:
+            self.stop.set()
+        self.limiter.wake()
+
+    def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
+        if self.stop.is_set():
+            raise KeyboardInterrupt  # a second Ctrl-C: leave at once
+        self.interrupted = True
+        self._progress.say(
+            "stopping: no new submissions; waiting for requests in flight to be answered "
+            "(Ctrl-C again to quit now). The tasks go on: `shotc run` or `shotc status` "
+            "picks them up."
+        )
+        self.request_stop()
+
+    def _set_halt(self, exc: Halt) -> None:
+        with self._flight:
+            first = self.halt is None
+            if first:
+                self.halt = exc
+        if first:
+            self._progress.say(f"no new submissions in this run: {exc}")
+
+    def run(self) -> list[Job]:
+        previous: Any = None
+        in_main = threading.current_thread() is threading.main_thread()
+        if self._options.handle_sigint and in_main:
+            previous = signal.signal(signal.SIGINT, self._on_sigint)
+        try:
+            threads = [threading.Thread(target=self._work, args=(job,), daemon=True)
+                       for job in self.jobs]
+            for thread in threads:
+                thread.start()
+            tick = 0.2 if self._progress.live else 1.0
+            while True:
+                alive = [t for t in threads if t.is_alive()]
+                if not alive:
+                    break
+                if self.stop.is_set():
+                    with self._flight:
+                        while self._in_flight:
+                            self._flight.wait(tick)
+                    break
+                self._progress.refresh(self.jobs)
+                alive[0].join(tick)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        for job in self.jobs:
+            if not job.outcome:
+                running = job.sub is not None and job.sub.running
+                job.outcome = RUNNING if running else NOT_SENT
+                job.message = "stopped waiting" if running else "stopped before sending"
+        self._progress.finish(self.jobs)
+        return self.jobs
+
+    # -- one job --------------------------------------------------------------------------
+
+    def _finish(self, job: Job, outcome: str, message: str = "") -> None:
+        job.outcome = outcome
+        job.ended = time.monotonic()
+        self._progress.update(job, outcome, message)
+
+    def _work(self, job: Job) -> None:
+        job.started = time.monotonic()
+        ledger = self._ledgers[job.ledger_path]
+        try:
+            if job.will_send:
+                if not self._submit(job, ledger):
+                    return
+            elif job.sub is None or job.sub.state == UNKNOWN:
+                self._finish(job, UNKNOWN_OUT, "the POST got no answer; the task may exist. "
+                             "Not re-sent: pass --resubmit-unknown to send it again")
+                return
+            sub = job.sub
+            assert sub is not None
+            if sub.running and not self._follow(job, ledger):
+                return
+            sub = job.sub
+            assert sub is not None
+            if sub.state == FAIL:
+                self._finish(job, FAILED, f"failCode={sub.fail_code} failMsg={sub.fail_msg} "
+                             f"task {sub.task_id}")
+            elif sub.state == SUCCESS:
+                self._download(job, ledger)
+            else:
+                self._finish(job, UNKNOWN_OUT, f"ledger state {sub.state}")
+        except Stopped:
+            running = job.sub is not None and job.sub.running
+            self._finish(job, RUNNING if running else NOT_SENT, "stopped")
+        except Halt as exc:
+            self._set_halt(exc)
+            self._finish(job, NOT_SENT, str(exc))
+        except LocalIOError as exc:
+            job.io_error = True
+            self._finish(job, ERROR, str(exc))
+        except KieError as exc:
+            self._finish(job, ERROR, str(exc))
+        except Exception as exc:  # a bug must not take the other scenes down with it
+            self._finish(job, ERROR, f"internal error: {type(exc).__name__}: {exc}")
+
+    def _submit(self, job: Job, ledger: Ledger) -> bool:
+        """Create the task; True when a task id was recorded (job.sub holds it)."""
+        if self.halt is not None or self.stop.is_set():
+            why = str(self.halt) if self.halt else "stopped before sending"
+            self._finish(job, NOT_SENT, why)
+            return False
+        assert self._client is not None and self._uploader is not None and job.request
+        self._progress.update(job, "uploading")
+        body = self._uploader.resolve(job.request, ledger)
+        replaces = job.sub.id if job.sub is not None and job.sub.state == UNKNOWN else None
+        sid: int | None = None
+        attempt = 0
+        self._progress.update(job, "queued")
+        while True:
+            slot = self.limiter.acquire(self.stop)
+            with self._flight:
+                go = slot is not None and not self.stop.is_set() and self.halt is None
+                if go:
+                    self._in_flight += 1
+            if not go:
+                if slot is not None:
+                    self.limiter.release(slot, reached_server=False)
+                if sid is not None:
+                    ledger.not_sent(sid, "stopped between attempts")
+                self._finish(job, NOT_SENT, str(self.halt) if self.halt else "stopped")
+                return False
+            assert slot is not None
+            try:
+                result = self._post(job, ledger, body, slot, sid, replaces)
+            finally:
+                with self._flight:
+                    self._in_flight -= 1
+                    self._flight.notify_all()
+            if isinstance(result, str):
+                return True
+            sid, exc = result
+            if exc is None:
+                return False
+            if attempt >= self._settings.retries:
+                ledger.not_sent(sid, f"gave up after {attempt + 1} attempts: {exc}")
+                self._finish(job, NOT_SENT, f"gave up after {attempt + 1} attempts: {exc}")
+                return False
+            wait = self._backoff.delay(attempt, exc.retry_after)
+            if isinstance(exc, RateLimited):
+                self.limiter.pause(wait)
+            attempt += 1
+            self._progress.update(job, "retrying", str(exc))
+            if self.stop.wait(wait):
+                ledger.not_sent(sid, "stopped between attempts")
+                self._finish(job, NOT_SENT, "stopped")
+                return False
+
+    def _post(
+        self, job: Job, ledger: Ledger, body: dict[str, Any], slot: Slot, sid: int | None,
+        replaces: int | None,
+    ) -> str | tuple[int, KieError | None]:
+        """One createTask attempt, recorded before and after. The task id on success; else
+        (submission id, the error if it may be retried, or None when the job is settled)."""
+        assert self._client is not None
+        if sid is None:
+            sub = ledger.begin(
+                scene_key=job.key, take=job.take, script=job.script_name,
+                scene_id=job.scene_id, film_title=job.film_title, request=job.canonical,
+                seconds=job.seconds, mode=job.mode, sound=job.sound,
+                est_credits=job.est_credits, replaces_unknown=replaces,
+            )
+            sid = sub.id
+        else:
+            ledger.attempt(sid)
+        self._progress.update(job, "sending")
+        try:
+            task_id = self._client.create_task(body, scene_id=job.scene_id)
+        except (NotSent, RateLimited, ServerError) as exc:
+            self.limiter.release(slot, reached_server=not isinstance(exc, NotSent))
+            ledger.retrying(sid, str(exc))
+            return sid, exc
+        except AnswerLost as exc:
+            self.limiter.release(slot)
+            ledger.unknown(sid, str(exc))
+            self._finish(job, UNKNOWN_OUT, f"{exc}; the task may exist. Not re-sent: pass "
+                         "--resubmit-unknown to send it again")
+            return sid, None
+        except Halt as exc:
+            self.limiter.release(slot)
+            ledger.not_sent(sid, str(exc))
+            self._set_halt(exc)
+            self._finish(job, NOT_SENT, str(exc))
+            return sid, None
+        except Rejected as exc:
+            self.limiter.release(slot)
+            ledger.not_sent(sid, str(exc))
+            self._finish(job, REFUSED, str(exc))
+            return sid, None
+        except Exception as exc:
+            # We cannot tell whether it left: treat it like a lost answer.
+            self.limiter.release(slot)
+            ledger.unknown(sid, f"internal error while sending: {exc!r}")
+            raise
+        self.limiter.release(slot)
+        ledger.created(sid, task_id)
+        job.sub = ledger.get(sid)
+        job.created_now = True
+        self._progress.update(job, "submitted", task_id)
+        return task_id
+
+    def _follow(self, job: Job, ledger: Ledger) -> bool:
+        """Poll until the task ends; True when it did (success or fail)."""
+        assert self._client is not None and job.sub is not None and job.sub.task_id
+        settings = self._settings
+        sub = job.sub
+        task_id = sub.task_id
+        assert task_id is not None
+        if not self._options.wait and job.created_now:
+            self._finish(job, RUNNING, f"submitted, task {task_id} (not waiting)")
+            return False
+        deadline = time.monotonic() + settings.deadline
+        delay = settings.poll_initial if job.created_now else 0.0
+        interval = settings.poll_initial
+        errors = 0
+        self._progress.update(job, sub.state)
+        while True:
+            if self.stop.wait(delay):
+                raise Stopped()
+            try:
+                info = self._client.record_info(task_id, scene_id=job.scene_id)
+            except Halt as exc:
+                self._set_halt(exc)
+                self._finish(job, RUNNING, f"cannot follow task {task_id}: {exc}")
+                return False
+            except KieError as exc:
+                # recordInfo is safe to repeat; 404/422 right after creation are normal.
+                errors += 1
+                delay = self._backoff.delay(min(errors, 6), exc.retry_after)
+                job.message = str(exc)
+            else:
+                errors = 0
+                if info.state in KIE_STATES and ledger.remote(
+                    sub.id, info.state, result_urls=info.result_urls,
+                    fail_code=info.fail_code, fail_msg=info.fail_msg,
+                    cost_time_ms=info.cost_time_ms,
+                ):
+                    job.sub = ledger.get(sub.id)
+                    self._progress.update(job, info.state)
+                if info.state in (SUCCESS, FAIL):
+                    return True
+                delay = interval
+                interval = min(interval * settings.poll_factor, settings.poll_max)
+            if not self._options.wait:
+                self._finish(job, RUNNING, f"task {task_id} is {job.sub.state} (not waiting)")
+                return False
+            if time.monotonic() + delay > deadline:
+                self._finish(job, RUNNING, f"still {job.sub.state} after "
+                             f"{settings.deadline:.0f}s; task {task_id} goes on at kie.ai")
+                return False
+
+    def _download(self, job: Job, ledger: Ledger) -> None:
+        assert job.sub is not None
+        self._progress.update(job, "downloading")
+        hows: list[str] = []
+        with self._downloads:
+            for target in job.targets:
+                outcome = self._downloader.ensure(job.sub, target, ledger)
+                hows.append(outcome.how)
+                job.paths.append(outcome.path)
+        was_done = job.plan_state == PLAN_DONE
+        fetched = [h for h in hows if h != "present"]
+        note = ", ".join(str(p) for p in job.paths)
+        if was_done and fetched:
+            note += f" ({'/'.join(sorted(set(fetched)))} again)"
+        self._finish(job, CACHED if was_done else DONE, note)

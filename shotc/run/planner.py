@@ -1,0 +1,205 @@
+"""Run stage: from compiled scenes and the ledger to jobs, each with what `run` would do.
+
+Shared by `plan` (which only shows it) and `run` (which does it), so the plan's total is, by
+construction, what `run` spends. Scenes with the same key and take share one job: the same
+request is paid for once and its clip written under each scene's name.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shotc.compiler import CompiledScene
+from shotc.run.config import Config, estimate_request
+from shotc.run.downloads import clip_name
+from shotc.run.ledger import Ledger, ledger_path_for
+from shotc.run.ledger_schema import (
+    ABANDONED,
+    FAIL,
+    NOT_SENT,
+    RETRYING,
+    SENDING,
+    SUCCESS,
+    UNKNOWN,
+    Submission,
+)
+from shotc.run.scene_key import DigestCache, scene_key
+
+# What `plan` shows per scene.
+NEW, CHANGED, DONE, RUNNING, FAILED = "new", "changed", "done", "running", "failed"
+SHOW_UNKNOWN, SHOW_SENDING = "unknown", "sending"
+
+
+@dataclass
+class Job:
+    """One (scene key, take) to bring to disk, and its progress through this run."""
+
+    key: str
+    take: int
+    ledger_path: Path
+    script_name: str  # as the ledger stores it
+    scenes: list[CompiledScene]
+    request: dict[str, Any] | None  # None for an older version only followed
+    canonical: str
+    targets: list[Path]
+    mode: str
+    sound: bool
+    seconds: int
+    est_credits: float
+    plan_state: str
+    will_send: bool
+    sub: Submission | None = None
+    orphan: bool = False
+    # filled in by the orchestrator
+    status: str = "queued"
+    outcome: str = ""
+    message: str = ""
+    created_now: bool = False
+    io_error: bool = False  # the failure was local (disk, ledger), not kie.ai's
+    started: float = 0.0
+    ended: float = 0.0
+    paths: list[Path] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        if self.scenes:
+            return ",".join(dict.fromkeys(s.scene_id for s in self.scenes))
+        return f"{self.sub.scene_id if self.sub else '?'} (older version)"
+
+    @property
+    def scene_id(self) -> str:
+        return self.scenes[0].scene_id if self.scenes else (self.sub.scene_id if self.sub else "")
+
+    @property
+    def film_title(self) -> str:
+        if self.scenes:
+            return self.scenes[0].film_title
+        return self.sub.film_title if self.sub else ""
+
+
+def apply_mode(request: dict[str, Any], mode: str | None) -> dict[str, Any]:
+    if mode is None:
+        return request
+    out = copy.deepcopy(request)
+    out.setdefault("input", {})["mode"] = mode
+    return out
+
+
+def output_dir(script: Path, out: Path | None) -> Path:
+    return out.resolve() if out is not None else script.resolve().parent / "renders" / script.stem
+
+
+def classify(
+    latest: Submission | None,
+    history: list[Submission],
+    key: str,
+    *,
+    resubmit_unknown: bool,
+) -> tuple[str, bool]:
+    """(state shown by `plan`, whether `run` sends it)."""
+    if latest is None or latest.state in (NOT_SENT, ABANDONED):
+        changed = any(h.scene_key != key for h in history)
+        return (CHANGED if changed else NEW), True
+    if latest.state == SUCCESS:
+        return DONE, False
+    if latest.running:
+        return RUNNING, False
+    if latest.state == FAIL:
+        return FAILED, True
+    if latest.state == UNKNOWN:
+        return SHOW_UNKNOWN, resubmit_unknown
+    if latest.state in (SENDING, RETRYING):
+        return SHOW_SENDING, False
+    return SHOW_UNKNOWN, False
+
+
+def open_ledgers(scripts: list[Path], *, create: bool) -> dict[Path, Ledger | None]:
+    """The ledger beside each script; None where none exists and `create` is false (`plan`
+    must not leave a `.shotc` directory behind)."""
+    out: dict[Path, Ledger | None] = {}
+    for script in scripts:
+        path = ledger_path_for(script)
+        if path not in out:
+            out[path] = Ledger(path) if create or path.exists() else None
+    return out
+
+
+def plan_jobs(
+    scenes: list[CompiledScene],
+    ledgers: dict[Path, Ledger | None],
+    config: Config,
+    *,
+    mode: str | None = None,
+    take: int = 1,
+    resubmit_unknown: bool = False,
+    out_dir: Path | None = None,
+    digest: DigestCache | None = None,
+) -> list[Job]:
+    digest = digest or DigestCache()
+    jobs: dict[tuple[Path, str, int], Job] = {}
+    for scene in scenes:
+        request = apply_mode(scene.request, mode)
+        key, canonical = scene_key(request, digest)
+        lpath = ledger_path_for(scene.script)
+        ledger = ledgers.get(lpath)
+        target = output_dir(scene.script, out_dir) / clip_name(scene.scene_id, take)
+        existing = jobs.get((lpath, key, take))
+        if existing is not None:
+            existing.scenes.append(scene)
+            if target not in existing.targets:
+                existing.targets.append(target)
+            continue
+        script_name = ledger.script_name(scene.script) if ledger else _rel(lpath, scene.script)
+        latest = ledger.latest(key, take) if ledger else None
+        history = ledger.scene_history(script_name, scene.scene_id) if ledger else []
+        state, send = classify(latest, history, key, resubmit_unknown=resubmit_unknown)
+        m, sound, seconds, est = estimate_request(config, request)
+        jobs[(lpath, key, take)] = Job(
+            key=key, take=take, ledger_path=lpath, script_name=script_name, scenes=[scene],
+            request=request, canonical=canonical, targets=[target], mode=m, sound=sound,
+            seconds=seconds, est_credits=est, plan_state=state, will_send=send, sub=latest,
+        )
+    return list(jobs.values())
+
+
+def orphan_jobs(
+    jobs: list[Job], ledgers: dict[Path, Ledger | None], out_dir: Path | None
+) -> list[Job]:
+    """Older versions of these scripts' scenes still running, or finished and never
+    downloaded: paid for, so `run` follows and fetches them too, beside the current clip."""
+    current = {(j.ledger_path, j.key, j.take) for j in jobs}
+    scripts_by_ledger: dict[Path, dict[str, Path]] = {}
+    for job in jobs:
+        for scene in job.scenes:
+            scripts_by_ledger.setdefault(job.ledger_path, {})[job.script_name] = scene.script
+    found: list[Job] = []
+    for lpath, names in scripts_by_ledger.items():
+        ledger = ledgers.get(lpath)
+        if ledger is None:
+            continue
+        for sub in ledger.all_latest(list(names)):
+            if (lpath, sub.scene_key, sub.take) in current:
+                continue
+            if not (sub.running or (sub.state == SUCCESS and not ledger.downloads(sub.id))):
+                continue
+            name = clip_name(f"{sub.scene_id}.{sub.scene_key[:8]}", sub.take)
+            found.append(Job(
+                key=sub.scene_key, take=sub.take, ledger_path=lpath, script_name=sub.script,
+                scenes=[], request=None, canonical=sub.request,
+                targets=[output_dir(names[sub.script], out_dir) / name], mode=sub.mode,
+                sound=sub.sound, seconds=sub.seconds, est_credits=sub.est_credits,
+                plan_state=RUNNING if sub.running else DONE, will_send=False, sub=sub,
+                orphan=True,
+            ))
+    return found
+
+
+def _rel(ledger_path: Path, script: Path) -> str:
+    root = ledger_path.parent.parent
+    try:
+        return script.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return script.resolve().as_posix()
