@@ -185,7 +185,7 @@ def _run_locked(req: RunRequest, config: Config, scenes: list[CompiledScene],
                 ledgers: dict[Path, Ledger | None], opened: list[Ledger],
                 streams: Streams) -> int:
     from shotc.run.downloads import Downloader
-    from shotc.run.orchestrator import Orchestrator
+    from shotc.run.orchestrator import Orchestrator, RunOptions
     from shotc.run.retry import Backoff
 
     for ledger in opened:
@@ -215,6 +215,7 @@ def _run_locked(req: RunRequest, config: Config, scenes: list[CompiledScene],
         jobs, {lp: lg for lp, lg in ledgers.items() if lg is not None},
         client=client,
         downloader=downloader, config=config, progress=progress, stop=stop, digest=digest,
+        options=RunOptions(wait=req.wait),
     )
     try:
         orch.run()

@@ -38,7 +38,8 @@ class RunSettings:
     poll_max: float = 30.0
     deadline: float = 1800.0  # seconds of waiting per task, counted from when this run
     # started following it
-    retries: int = 8  # further attempts after a retryable failure, per request
+    retries: int = 8  # further attempts after a 5xx or connection error, per request
+    rate_limit_patience: float = 600.0  # keep retrying 429s for this long, per scene
     retry_base: float = 1.0
     retry_max: float = 60.0
     upload_ttl: float = 3 * 86400.0  # kie.ai deletes uploads after 3 days

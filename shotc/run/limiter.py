@@ -55,11 +55,12 @@ class RateLimiter:
                 # Without a deadline we wait for a release; wake() handles `stop`.
                 self._cond.wait(timeout=wait)
 
-    def release(self, slot: Slot, *, reached_server: bool = True) -> None:
+    def release(self, slot: Slot, *, counts: bool = True) -> None:
         """The answer came (or the attempt ended): the slot ages from now. A request that
-        never connected frees its slot at once: the server never counted it."""
+        created nothing (never connected, or answered 429/5xx) frees its slot at once: the
+        limit is on new tasks."""
         with self._cond:
-            if reached_server:
+            if counts:
                 slot.stamp = self._clock()
             elif slot in self._slots:
                 self._slots.remove(slot)

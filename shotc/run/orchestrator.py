@@ -202,7 +202,9 @@ class Orchestrator:
         body = self._uploader.resolve(job.request, ledger)
         replaces = job.sub.id if job.sub is not None and job.sub.state == UNKNOWN else None
         sid: int | None = None
-        attempt = 0
+        attempt = 0  # retries after 5xx and connection errors
+        limited = 0  # retries after 429, bounded by time instead: always safe to repeat
+        patience = time.monotonic() + self._settings.rate_limit_patience
         self._progress.update(job, "queued")
         while True:
             slot = self.limiter.acquire(self.stop)
@@ -212,7 +214,7 @@ class Orchestrator:
                     self._in_flight += 1
             if not go:
                 if slot is not None:
-                    self.limiter.release(slot, reached_server=False)
+                    self.limiter.release(slot, counts=False)
                 if sid is not None:
                     ledger.not_sent(sid, "stopped between attempts")
                 self._finish(job, NOT_SENT, str(self.halt) if self.halt else "stopped")
@@ -229,14 +231,20 @@ class Orchestrator:
             sid, exc = result
             if exc is None:
                 return False
-            if attempt >= self._settings.retries:
-                ledger.not_sent(sid, f"gave up after {attempt + 1} attempts: {exc}")
-                self._finish(job, NOT_SENT, f"gave up after {attempt + 1} attempts: {exc}")
-                return False
-            wait = self._backoff.delay(attempt, exc.retry_after)
             if isinstance(exc, RateLimited):
+                wait = self._backoff.delay(limited, exc.retry_after)
+                limited += 1
+                give_up = time.monotonic() + wait > patience
                 self.limiter.pause(wait)
-            attempt += 1
+            else:
+                wait = self._backoff.delay(attempt, exc.retry_after)
+                attempt += 1
+                give_up = attempt > self._settings.retries
+            if give_up:
+                why = f"gave up after {attempt + limited} retries: {exc}"
+                ledger.not_sent(sid, why)
+                self._finish(job, NOT_SENT, why)
+                return False
             self._progress.update(job, "retrying", str(exc))
             if self.stop.wait(wait):
                 ledger.not_sent(sid, "stopped between attempts")
@@ -264,7 +272,8 @@ class Orchestrator:
         try:
             task_id = self._client.create_task(body, scene_id=job.scene_id)
         except (NotSent, RateLimited, ServerError) as exc:
-            self.limiter.release(slot, reached_server=not isinstance(exc, NotSent))
+            # Nothing was created, so this attempt is not one of the N new tasks per period.
+            self.limiter.release(slot, counts=False)
             ledger.retrying(sid, str(exc))
             return sid, exc
         except AnswerLost as exc:
