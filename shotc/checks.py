@@ -307,7 +307,10 @@ def _prompt(shot: Shot, multi: bool, diags: list[Diagnostic]) -> None:
             )
         )
     elif multi:
-        weight = len(shot.prompt) + sum(CUE_WEIGHT - 1 - len(c.name) for c in shot.cues)
+        # kie.ai counts each cue as 37 characters; a cue name longer than 36 would make the
+        # weighted count smaller than the text, so the safe reading checks both
+        weighted = len(shot.prompt) + sum(CUE_WEIGHT - 1 - len(c.name) for c in shot.cues)
+        weight = max(weighted, len(shot.prompt))
         if weight > MAX_MULTI_PROMPT:
             diags.append(
                 Diagnostic(

@@ -250,3 +250,14 @@ def test_cue_weight_for_multi_shot_prompts(tmp_path: Path) -> None:
     assert ok.ok, codes(ok)
     bad = compile_text(tmp_path, cast + "SHOT 2s\n" + "a" * 464 + "@e\nSHOT 2s\nb\n")
     assert codes(bad) == [("E306", 6, 1)]
+
+
+def test_long_cue_names_do_not_hide_an_over_long_prompt(tmp_path: Path) -> None:
+    name = "e" * 60
+    cast = (
+        f"ELEMENT @{name}: e\n  https://x.io/1.png\n  https://x.io/2.png\n\n"
+        "FIRST FRAME https://x.io/f\n"
+    )
+    # 445 letters + a 61-character cue: 482 when the cue counts 37, but 506 as written
+    bad = compile_text(tmp_path, cast + "SHOT 2s\n" + "a" * 445 + f"@{name}\nSHOT 2s\nb\n")
+    assert codes(bad) == [("E306", 6, 1)]
