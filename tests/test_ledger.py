@@ -1,0 +1,220 @@
+"""Ledger tests: every state change, the forbidden ones, crash recovery, migrations, and the
+upload and download records."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shotc.run.errors import LocalIOError
+from shotc.run.ledger import Ledger, TransitionError
+from shotc.run.ledger_schema import (
+    KIE_STATES,
+    SCHEMA_VERSION,
+    TRANSITIONS,
+    Upload,
+)
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Ledger:
+    return Ledger(tmp_path / ".shotc" / "ledger.sqlite")
+
+
+def begin(ledger: Ledger, key: str = "k1", take: int = 1, **kw: Any) -> int:
+    args: dict[str, Any] = dict(scene_key=key, take=take, script="film.shot", scene_id="a",
+                                film_title="F", request="{}", seconds=5, mode="pro",
+                                sound=False, est_credits=90.0)
+    args.update(kw)
+    return ledger.begin(**args).id
+
+
+def states(ledger: Ledger, sid: int) -> list[tuple[str | None, str]]:
+    return [(e.from_state, e.to_state) for e in ledger.events(sid)]
+
+
+def test_happy_path_records_each_change(ledger: Ledger) -> None:
+    sid = begin(ledger)
+    assert ledger.get(sid).state == "sending" and ledger.get(sid).attempts == 1
+    ledger.created(sid, "task_1")
+    sub = ledger.get(sid)
+    assert sub.state == "waiting" and sub.task_id == "task_1" and sub.submitted_at
+    for state in ("queuing", "generating"):
+        assert ledger.remote(sid, state)
+    assert not ledger.remote(sid, "generating")  # no change, no event
+    ledger.remote(sid, "success", result_urls=["https://cdn/a.mp4"], cost_time_ms=9)
+    sub = ledger.get(sid)
+    assert sub.state == "success" and sub.result_urls == ("https://cdn/a.mp4",)
+    assert sub.finished_at and sub.cost_time_ms == 9
+    assert states(ledger, sid) == [(None, "sending"), ("sending", "waiting"),
+                                   ("waiting", "queuing"), ("queuing", "generating"),
+                                   ("generating", "success")]
+
+
+def test_fail_records_code_and_message(ledger: Ledger) -> None:
+    sid = begin(ledger)
+    ledger.created(sid, "task_1")
+    ledger.remote(sid, "fail", fail_code="500", fail_msg="boom")
+    sub = ledger.get(sid)
+    assert (sub.state, sub.fail_code, sub.fail_msg) == ("fail", "500", "boom")
+    # A failed take may be sent again: a new attempt, the old one kept.
+    sid2 = begin(ledger)
+    assert sid2 != sid and ledger.latest("k1", 1) == ledger.get(sid2)
+
+
+def test_retry_then_success_counts_attempts(ledger: Ledger) -> None:
+    sid = begin(ledger)
+    ledger.retrying(sid, "500")
+    ledger.attempt(sid)
+    ledger.retrying(sid, "429")
+    ledger.attempt(sid)
+    ledger.created(sid, "t")
+    assert ledger.get(sid).attempts == 3
+    assert states(ledger, sid) == [(None, "sending"), ("sending", "retrying"),
+                                   ("retrying", "sending"), ("sending", "retrying"),
+                                   ("retrying", "sending"), ("sending", "waiting")]
+
+
+def test_not_sent_from_sending_or_retrying_allows_a_new_attempt(ledger: Ledger) -> None:
+    sid = begin(ledger)
+    ledger.not_sent(sid, "422 refused")
+    assert ledger.get(sid).error == "422 refused"
+    sid2 = begin(ledger)
+    ledger.retrying(sid2, "500")
+    ledger.not_sent(sid2, "gave up")
+    begin(ledger)
+
+
+def test_unknown_blocks_until_abandoned_by_resubmit(ledger: Ledger) -> None:
+    sid = begin(ledger)
+    ledger.unknown(sid, "read timeout")
+    with pytest.raises(TransitionError):
+        begin(ledger)  # never twice without the user's say-so
+    sid2 = begin(ledger, replaces_unknown=sid)
+    assert ledger.get(sid).state == "abandoned" and ledger.get(sid2).state == "sending"
+    assert states(ledger, sid)[-1] == ("unknown", "abandoned")
+
+
+def test_live_submissions_block_a_second_one(ledger: Ledger) -> None:
+    sid = begin(ledger)
+    with pytest.raises(TransitionError):
+        begin(ledger)  # sending
+    ledger.created(sid, "t")
+    with pytest.raises(TransitionError):
+        begin(ledger)  # running
+    ledger.remote(sid, "success", result_urls=[])
+    with pytest.raises(TransitionError):
+        begin(ledger)  # done
+    begin(ledger, take=2)  # another take on purpose is fine
+    begin(ledger, key="k2")
+
+
+def test_forbidden_transitions_raise_and_change_nothing(ledger: Ledger) -> None:
+    sid = begin(ledger)
+    ledger.created(sid, "t")
+    ledger.remote(sid, "success", result_urls=[])
+    for bad in (lambda: ledger.created(sid, "t2"), lambda: ledger.retrying(sid, "x"),
+                lambda: ledger.unknown(sid, "x"), lambda: ledger.attempt(sid),
+                lambda: ledger.remote(sid, "generating"), lambda: ledger.not_sent(sid, "x")):
+        with pytest.raises(TransitionError):
+            bad()
+    assert ledger.get(sid).state == "success" and ledger.get(sid).task_id == "t"
+    with pytest.raises(TransitionError):
+        ledger.remote(sid, "exploded")
+
+
+def test_transition_table_is_closed() -> None:
+    assert set(TRANSITIONS) >= KIE_STATES
+    for targets in TRANSITIONS.values():
+        assert targets <= set(TRANSITIONS)
+
+
+def test_recover_turns_in_flight_into_unknown(ledger: Ledger) -> None:
+    a = begin(ledger, key="a")  # killed mid-POST
+    b = begin(ledger, key="b")
+    ledger.retrying(b, "500")  # killed while waiting to retry: nothing was created
+    c = begin(ledger, key="c")
+    ledger.created(c, "t")
+    changed = {s.id: s.state for s in ledger.recover()}
+    assert changed == {a: "unknown", b: "not_sent"}
+    assert ledger.get(c).state == "waiting"
+    assert ledger.recover() == []
+
+
+def test_task_id_survives_reopen(tmp_path: Path) -> None:
+    path = tmp_path / ".shotc" / "ledger.sqlite"
+    with Ledger(path) as first:
+        sid = begin(first)
+        first.created(sid, "task_keep")
+    with Ledger(path) as second:
+        assert second.get(sid).task_id == "task_keep"
+        assert second.script_name(tmp_path / "film.shot") == "film.shot"
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+def test_schema_version_and_newer_ledger_refused(tmp_path: Path) -> None:
+    path = tmp_path / "l.sqlite"
+    Ledger(path).close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.commit()
+    conn.close()
+    with pytest.raises(LocalIOError, match="newer"):
+        Ledger(path)
+
+
+def test_unusable_ledger_path_is_local_io(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(LocalIOError):
+        Ledger(tmp_path / "file" / "ledger.sqlite")
+
+
+def test_latest_and_history(ledger: Ledger) -> None:
+    s1 = begin(ledger, key="old")
+    ledger.created(s1, "t1")
+    s2 = begin(ledger, key="new")
+    assert [s.id for s in ledger.scene_history("film.shot", "a")] == [s1, s2]
+    assert [s.id for s in ledger.all_latest(["film.shot"])] == [s1, s2]
+    assert ledger.all_latest(["other.shot"]) == []
+
+
+def test_uploads_cache(ledger: Ledger) -> None:
+    assert ledger.upload("d") is None
+    ledger.record_upload(Upload("d", "https://u/1", "d.png", 3, 10.0, 20.0))
+    ledger.record_upload(Upload("d", "https://u/2", "d.png", 3, 30.0, 40.0))
+    up = ledger.upload("d")
+    assert up is not None and up.url == "https://u/2" and up.expires_at == 40.0
+
+
+def test_downloads_are_recorded_and_moved(ledger: Ledger, tmp_path: Path) -> None:
+    sid = begin(ledger)
+    clip = tmp_path / "a.mp4"
+    clip.write_bytes(b"data")
+    ledger.record_download(sid, clip, "abc", 4)
+    assert [d.path for d in ledger.downloads(sid)] == [str(clip)]
+    aside = tmp_path / "a.abc.mp4"
+    ledger.move_download(clip, aside)
+    assert [d.path for d in ledger.downloads(sid)] == [str(aside)]
+    assert ledger.events(sid)[-1].to_state == "downloaded"
+
+
+def test_concurrent_changes_from_threads(ledger: Ledger) -> None:
+    def work(i: int) -> None:
+        sid = begin(ledger, key=f"k{i}")
+        ledger.created(sid, f"t{i}")
+        ledger.remote(sid, "success", result_urls=[f"u{i}"])
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert {s.state for s in ledger.all_latest()} == {"success"}
+    assert len(ledger.all_latest()) == 20
