@@ -297,3 +297,58 @@ def test_key_never_leaks(tmp_path: Path, kie: FakeKie) -> None:
     assert files_containing(tmp_path, key.encode()) == []
     assert all(h == f"Bearer {key}" for h in kie.auth_headers)  # and it was really used
     assert os.environ.get("KIE_API_KEY") != key
+
+
+def test_edit_while_running_still_fetches_the_paid_older_version(tmp_path: Path,
+                                                                 kie: FakeKie) -> None:
+    script = write_project(tmp_path, scenes=2)
+    assert shotc(["run", "film.shot", "--no-wait"], env=kie.env(), cwd=tmp_path).code == 0
+    edit_scene(script, 1, " (v2)")
+    result = shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert len(kie.created()) == 3
+    names = clips(script)
+    assert "scene-1.mp4" in names and "scene-2.mp4" in names
+    older = [n for n in names if n.startswith("scene-1.") and n != "scene-1.mp4"]
+    assert len(older) == 1 and "older version" in result.out
+
+
+def test_deadline_stops_waiting_and_next_run_follows(tmp_path: Path) -> None:
+    with FakeKie(states=(("waiting", 0.2), ("generating", 1.5))) as kie:
+        script = write_project(tmp_path, scenes=2,
+                               config=FAST_CONFIG + "deadline = 0.3\n")
+        first = shotc(["run", "film.shot", "--json"], env=kie.env(), cwd=tmp_path)
+        assert first.code == 3
+        assert {s["outcome"] for s in json.loads(first.out)["scenes"]} == {"running"}
+        (tmp_path / "shotc.toml").write_text(FAST_CONFIG)
+        second = shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path)
+        assert second.code == 0, second.err
+        assert len(kie.created()) == 2 and len(clips(script)) == 2
+
+
+def test_uploads_are_cached_and_redone_when_expiring(tmp_path: Path, kie: FakeKie) -> None:
+    script = write_project(tmp_path, scenes=2)
+    assert shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path).code == 0
+    uploads = [r for r in kie.requests if r[1] == "/api/file-stream-upload"]
+    assert len(uploads) == 4  # two first frames, the element's two images
+    edit_scene(script, 1, " again")
+    assert shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path).code == 0
+    assert len([r for r in kie.requests if r[1] == "/api/file-stream-upload"]) == 4  # cached
+    # Past the margin before expiry (3 days left < 4 days of margin): uploaded again.
+    (tmp_path / "shotc.toml").write_text(FAST_CONFIG + "upload_margin = 345600\n")
+    edit_scene(script, 2, " and again")  # its first frame and the element's two images
+    assert shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path).code == 0
+    assert len([r for r in kie.requests if r[1] == "/api/file-stream-upload"]) == 7
+
+
+def test_second_run_at_the_same_time_is_refused(tmp_path: Path, kie: FakeKie) -> None:
+    write_project(tmp_path, scenes=1)
+    kie.slow_create = 1.0
+    proc = spawn(["run", "film.shot"], env=kie.env(), cwd=tmp_path)
+    deadline = time.monotonic() + 20
+    while not kie.creates and time.monotonic() < deadline:
+        time.sleep(0.01)
+    other = shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path)
+    proc.communicate(timeout=30)
+    assert other.code == 4 and "another `shotc run`" in other.err
+    assert len(kie.creates) == 1

@@ -299,7 +299,11 @@ class Orchestrator:
             ledger.unknown(sid, f"internal error while sending: {exc!r}")
             raise
         self.limiter.release(slot)
-        ledger.created(sid, task_id)
+        try:
+            ledger.created(sid, task_id)
+        except LocalIOError as exc:
+            # The row stays `sending` (so `unknown` next run); the id must reach the user.
+            raise LocalIOError(f"task {task_id} was created but not recorded: {exc}") from None
         job.sub = ledger.get(sid)
         job.created_now = True
         self._progress.update(job, "submitted", task_id)
