@@ -32,7 +32,9 @@ class Progress:
         self._stream = stream
         self._live = live and not quiet
         self._quiet = quiet
-        self._lock = threading.Lock()
+        # Reentrant: the Ctrl-C handler writes from the main thread, which may be inside
+        # refresh() holding this lock when the signal arrives.
+        self._lock = threading.RLock()
         self._drawn = 0
         self._t0 = time.monotonic()
 
