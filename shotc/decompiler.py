@@ -290,7 +290,10 @@ class _SceneWriter:
         if why is not None:
             self.fail(path, f"the prompt {why}; .shot prose cannot say it exactly")
             return []
-        return [_prose_line(paragraph) for paragraph in prompt.split("\n")]
+        lines: list[str] = []
+        for paragraph in prompt.split("\n"):
+            lines += ["", _prose_line(paragraph)] if lines else [_prose_line(paragraph)]
+        return lines
 
     def reference(self, url: str, kind: str, path: str) -> str:
         """The reference token that builds back to `url` as media of `kind`."""
