@@ -8,13 +8,14 @@ import re
 from dataclasses import dataclass, field
 
 from shotc.diagnostics import Diagnostic, Span
-from shotc.lexer import Line
+from shotc.lexer import Line, split_prefix
 from shotc.media import reference_of
 from shotc.parser import Node
 from shotc.prose import line_span, shot_prose, wrong_case_directive
 from shotc.syntax import Element, Frame, Include, Scene, Script, Setting, Shot
 
 _DURATION = re.compile(r"([0-9]+)\s*[sS]?")
+_TOKEN = re.compile(r"\S+")
 _NAME = re.compile(r"@([A-Za-z0-9_-]*)")
 _BLOCK_ENDS = frozenset({"BLANK", "SETTING", "FIRST_FRAME", "LAST_FRAME", "INCLUDE"})
 
@@ -174,13 +175,16 @@ class _Builder:
         sub = Line("REFERENCE", line.number, line.text, offset, line.end, offset)
         ref = reference_of(sub, self.file)
         if ref is None:
-            first = argument.split(None, 1)[0]
-            extra = line.text.index(argument.split(None, 1)[1], offset + len(first))
+            # the reference is the first token after the optional prefix; the offending
+            # token is the one after it
+            _prefix, skip = split_prefix(argument)
+            tokens = list(_TOKEN.finditer(line.text, offset + skip, line.end))
+            stray = tokens[1]
             self.report(
                 "E100",
-                f"`{keyword}` takes one reference",
-                Span(self.file, line.number, extra + 1, line.number, line.end + 1),
-                "write one URL or path per frame",
+                f"`{keyword}` takes one reference; `{stray.group()}` is extra",
+                Span(self.file, line.number, stray.start() + 1, line.number, stray.end() + 1),
+                "write one URL or path per frame; notes go in a shot's prose as `[[...]]`",
             )
             return
         target.frames.append(Frame(which, ref, line_span(line, self.file)))
