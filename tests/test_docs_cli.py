@@ -4,8 +4,10 @@ regenerating the page, never by editing it by hand."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -13,6 +15,7 @@ from click.testing import CliRunner
 
 from shotc import cli_docs
 from shotc.cli import main
+from shotc.compiler import compile_paths
 
 PAGE = cli_docs.DOC_PATH
 REGENERATE = "run `python -m shotc.cli_docs` to regenerate docs/cli.md"
@@ -53,3 +56,35 @@ def test_check_mode_of_the_generator() -> None:
         [sys.executable, "-m", "shotc.cli_docs", "--check"], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+
+
+# -- docs/language.md: every `shot` example is checked against the compiler -----------------
+
+LANGUAGE = cli_docs.DOC_PATH.parent / "language.md"
+_BLOCK = re.compile(r"(?:<!-- (expect|file): ([^>]*?) -->\n)?```shot\n(.*?)```\n", re.S)
+
+
+def examples() -> list[tuple[str, str, str]]:
+    """(kind, argument, script) per `shot` block: kind "expect" (codes), "file" (a file for
+    later examples to include) or "" (must check clean)."""
+    return [(m[1] or "", m[2] or "", m[3]) for m in _BLOCK.finditer(LANGUAGE.read_text("utf-8"))]
+
+
+def test_the_language_reference_has_examples() -> None:
+    assert len(examples()) >= 15
+
+
+def test_every_language_example_reports_what_it_says(tmp_path: Path) -> None:
+    wrong: list[str] = []
+    for number, (kind, argument, script) in enumerate(examples(), start=1):
+        if kind == "file":
+            (tmp_path / argument).write_text(script, "utf-8")
+            continue
+        path = tmp_path / f"example-{number}.shot"
+        path.write_text(script, "utf-8")
+        result = compile_paths([path], for_build=True)
+        codes = [d.code for d in result.diagnostics]
+        expected = argument.split() if kind == "expect" else []
+        if codes != expected:
+            wrong.append(f"example {number}: expected {expected}, got {codes}\n{script}")
+    assert not wrong, "\n".join(wrong)
