@@ -4,7 +4,7 @@ requests back into `.shot` source whose build gives the same requests.
 A request is decompiled only when `shotc.request_rules.validate_all` finds no error in it and
 a `.shot` file can say it exactly; otherwise each field that stands in the way is reported by
 its JSON path. The output is already in `shotc fmt`'s canonical form. Decisions (written up in
-docs/language.md, "Decompiling requests"):
+docs/language.md, section 12):
 
 - Each request is one `SCENE`, titled after its file (`<stem>`, or `<stem> <n>` in an array);
   elements are declared once, in the title page, so requests that give one name two meanings
@@ -193,7 +193,7 @@ def _unique_title(title: str, position: int, used: set[str]) -> str:
     candidate, n = title, 1
     while slugify(candidate, position) in used:
         n += 1
-        candidate = f"{title} {n}"
+        candidate = f"{title} {n}".strip()
     used.add(slugify(candidate, position))
     return candidate
 
@@ -315,6 +315,8 @@ class _SceneWriter:
     def declare_elements(self, shots: list[tuple[str, int, str]]) -> None:
         cued = list(dict.fromkeys(n for prompt, _s, _p in shots for n in _CUE.findall(prompt)))
         given = self.input.get("kling_elements", [])
+        if "kling_elements" in self.input and not given:
+            self.note("input.kling_elements", "an empty list: the script leaves it out")
         names = [e["name"] for e in given]
         for i, element in enumerate(given):
             if element["name"] not in cued:

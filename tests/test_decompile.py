@@ -500,3 +500,26 @@ def test_cli_reads_stdin() -> None:
     result = CliRunner().invoke(main, ["decompile", "-"], input=json.dumps(single()))
     assert result.exit_code == 0
     assert result.stdout.startswith("SCENE stdin\n")
+
+
+def test_an_empty_element_list_is_left_out_with_a_note() -> None:
+    result = decompile([Entry("s", "r.json", "", single(kling_elements=[]))])
+    assert result.text is not None
+    assert [p.path for p in result.notes] == ["input.kling_elements"]
+    assert "kling_elements" not in build(result.text)[0]["input"]
+
+
+def test_scene_titles_are_unique_and_canonical() -> None:
+    entries = [
+        Entry("scene 2", "a.json", "", single(prompt="one")),
+        Entry("", "b.json", "", single(prompt="two")),
+        Entry("Scene  2!", "c.json", "", single(prompt="three")),
+    ]
+    text = decompile(entries).text
+    assert text is not None and format_text(text) == text
+    assert [line for line in text.splitlines() if line.startswith("SCENE")] == [
+        "SCENE scene 2",
+        "SCENE 2",
+        "SCENE Scene 2! 2",
+    ]
+    assert [r["input"]["prompt"] for r in build(text)] == ["one", "two", "three"]
