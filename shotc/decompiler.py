@@ -237,7 +237,7 @@ class _SceneWriter:
         else:
             duration = inp.get("duration")
             if duration is None:
-                self.note("input.duration", 'absent: the script states kie.ai\'s default, "5"')
+                self.note("input.duration", 'absent; the build sends kie.ai\'s default, "5"')
             shots = [(inp["prompt"], int(duration or "5"), "input")]
         for prompt, seconds, path in shots:
             lines += ["", f"SHOT {int(seconds)}s", *self.prose(prompt, path + ".prompt")]
@@ -249,18 +249,18 @@ class _SceneWriter:
         if "mode" in inp:
             out.append(f"Mode: {inp['mode']}")
         else:
-            self.note("input.mode", "absent: the script states kie.ai's default, pro")
+            self.note("input.mode", "absent; the build sends kie.ai's default, pro")
         if "aspect_ratio" in inp:
             out.append(f"Aspect: {inp['aspect_ratio']}")
         elif "image_urls" not in inp:
-            self.note("input.aspect_ratio", 'absent: the script states kie.ai\'s default, "16:9"')
+            self.note("input.aspect_ratio", 'absent; the build sends kie.ai\'s default, "16:9"')
         if "sound" in inp:
             out.append(f"Sound: {'on' if inp['sound'] else 'off'}")
         else:
             default = "on (multi-shot)" if multi else "off"
-            self.note("input.sound", f"absent: the script states kie.ai's default, {default}")
+            self.note("input.sound", f"absent; the build sends kie.ai's default, {default}")
         if "multi_shots" not in inp:
-            self.note("input.multi_shots", "absent: the script states kie.ai's default, false")
+            self.note("input.multi_shots", "absent; the build sends kie.ai's default, false")
         url = self.request.get("callBackUrl")
         if url is not None:
             valid, _problem = check(Setting("Callback", url, _NOWHERE, _NOWHERE, _NOWHERE))
