@@ -13,8 +13,6 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -50,32 +48,11 @@ def _read(path: Path) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-@contextmanager
-def _as_source(path: Path, text: str) -> Iterator[None]:
-    """Make the compiler read `text` for `path`: stdin has no file, and the formatted text
-    must be compiled where the file stands (its INCLUDEs and local media are relative to
-    it) without writing it first. The compiler has no text entry point, hence the patch."""
-    import shotc.compiler
-
-    key = Path(os.path.abspath(path))
-
-    def read(candidate: Path) -> str:
-        return text if candidate == key else read_text(candidate)
-
-    namespace = vars(shotc.compiler)
-    namespace["read_text"] = read
-    try:
-        yield
-    finally:
-        namespace["read_text"] = read_text
-
-
 def compile_source(path: Path, text: str) -> CompileResult:
     """Check `text` as the script at `path` (`-`: stdin, relative to the working directory),
-    whether or not the file holds that text."""
+    whether or not the file holds that text: its INCLUDEs and local media are relative to it."""
     shown = Path(_STDIN_NAME) if str(path) == STDIN else path
-    with _as_source(shown, text):
-        return compile_paths([shown], for_build=False)
+    return compile_paths([shown], for_build=False, sources={shown: text})
 
 
 def _requests(result: CompileResult) -> list[tuple[str, object]]:

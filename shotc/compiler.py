@@ -7,7 +7,7 @@ Orchestrates the stages (source → lexer → parser → AST → checks → emit
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,7 +74,8 @@ class _Expansion:
 
 
 class _Session:
-    def __init__(self) -> None:
+    def __init__(self, sources: Mapping[Path, str]) -> None:
+        self.sources = sources
         self.parsed: dict[Path, ParsedFile] = {}
         self.unreadable: dict[Path, str] = {}
         self.own_settings: dict[Path, dict[str, Value]] = {}
@@ -89,7 +90,7 @@ class _Session:
             return None
         if key not in self.parsed:
             try:
-                text = read_text(key)
+                text = self.sources[key] if key in self.sources else read_text(key)
             except SourceError as exc:
                 self.unreadable[key] = str(exc)
                 return None
@@ -226,14 +227,19 @@ class _Session:
             )
 
 
-def compile_paths(paths: Sequence[Path], *, for_build: bool = True) -> CompileResult:
+def compile_paths(
+    paths: Sequence[Path], *, for_build: bool = True, sources: Mapping[Path, str] | None = None
+) -> CompileResult:
     """Compile every script in `paths`. `for_build` adds the build-only checks (E312) and
-    validates every request against the request schema.
+    validates every request against the request schema. `sources` gives the text of some
+    files instead of reading them (an editor's buffer, `fmt`'s output before it is written):
+    keys are paths as passed in `paths`; includes and media stay relative to each path.
 
     Raises ScriptReadError for a top-level file that cannot be read or decoded, and
     CompilerBug when an emitted request fails the schema.
     """
-    session = _Session()
+    texts = {Path(os.path.abspath(p)): text for p, text in (sources or {}).items()}
+    session = _Session(texts)
     keys = [Path(os.path.abspath(p)) for p in paths]
     session.top_level.update(keys)
     for path, key in zip(paths, keys, strict=True):

@@ -20,7 +20,7 @@ _OUT_OF_PLACE = {
     "INCLUDE": "`INCLUDE` inside a shot: includes go in the title page",
 }
 _WRONG_CASE = (
-    (re.compile(r"(?i)(shot)(?:\s+([0-9]+)\s*s?)?"), "SHOT"),
+    (re.compile(r"(?i)(shot)\s+([0-9]+)\s*s?"), "SHOT"),
     (re.compile(r"(?i)(element)\s+@.*"), "ELEMENT"),
     (re.compile(r"(?i)(first\s+frame)\s+\S+"), "FIRST FRAME"),
     (re.compile(r"(?i)(last\s+frame)\s+\S+"), "LAST FRAME"),
@@ -40,7 +40,7 @@ def wrong_case_directive(body: str, *, scene_too: bool) -> str | None:
     for pattern, keyword in patterns:
         match = pattern.fullmatch(body)
         if match is not None and match.group(1) != keyword:
-            if keyword == "SHOT" and match.group(2):
+            if keyword == "SHOT":
                 return f"SHOT {match.group(2)}s"
             return keyword + body[match.end(1) :]
     return None

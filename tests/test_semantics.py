@@ -261,3 +261,10 @@ def test_long_cue_names_do_not_hide_an_over_long_prompt(tmp_path: Path) -> None:
     # 445 letters + a 61-character cue: 482 when the cue counts 37, but 506 as written
     bad = compile_text(tmp_path, cast + "SHOT 2s\n" + "a" * 445 + f"@{name}\nSHOT 2s\nb\n")
     assert codes(bad) == [("E306", 6, 1)]
+
+
+def test_a_bare_shot_word_in_prose_is_not_a_wrong_case_directive(tmp_path: Path) -> None:
+    # `SHOT` alone would be E102, so suggesting it would be wrong; `shot 3s` is the shape
+    result = compile_text(tmp_path, "SHOT 5s\nA wide\nshot\nshot 3s\n")
+    assert codes(result) == [("W505", 4, 1)]
+    assert result.scenes[0].request["input"]["prompt"] == "A wide shot shot 3s"
