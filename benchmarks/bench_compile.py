@@ -86,7 +86,8 @@ def main() -> None:
 
         walls: dict[int, float] = {}
         for n in (1, 100, 10_000):
-            samples = [run([*shotc, str(files[n])]) for _ in range(5)]
+            repeats = 5 if n == 10_000 else args.runs
+            samples = [run([*shotc, str(files[n])]) for _ in range(repeats)]
             walls[n] = statistics.median(s[0] for s in samples)
             rss = max(s[1] for s in samples) / 1024
             print(f"{n:>6} scenes: {walls[n]:6.3f} s wall, {rss:6.1f} MB peak RSS")
@@ -97,6 +98,29 @@ def main() -> None:
             f"10,000 -> {per_10k / per_100:5.2f}x   (target <= 1.25x)"
         )
         print("targets: 10,000 scenes <= 1.5 s wall and <= 150 MB peak RSS")
+        in_process(files)
+
+
+def in_process(files: dict[int, Path]) -> None:
+    """Per-scene cost without process start-up: compile and serialise, median of repeats."""
+    import json
+
+    from shotc.compiler import compile_paths
+
+    def per_scene(n: int, repeats: int) -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            result = compile_paths([files[n]])
+            json.dumps([scene.request for scene in result.scenes], indent=2)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times) / n
+
+    small, large = per_scene(100, 41), per_scene(10_000, 5)
+    print(
+        f"in-process per-scene cost: {small * 1e6:6.1f} us at 100, {large * 1e6:6.1f} us at "
+        f"10,000 -> {large / small:5.2f}x"
+    )
 
 
 if __name__ == "__main__":

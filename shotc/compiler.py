@@ -6,6 +6,7 @@ Orchestrates the stages (source → lexer → parser → AST → checks → emit
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -238,7 +239,20 @@ def compile_paths(
     Raises ScriptReadError for a top-level file that cannot be read or decoded, and
     CompilerBug when an emitted request fails the schema.
     """
-    texts = {Path(os.path.abspath(p)): text for p, text in (sources or {}).items()}
+    # The AST and requests hold no reference cycles, yet the cyclic collector would rescan
+    # the whole growing heap again and again: per-scene cost rose ~1.5x from 100 to 10,000
+    # scenes with it, ~1.1x without. Suspend it while compiling; restore its state after.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _compile(paths, for_build, sources or {})
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _compile(paths: Sequence[Path], for_build: bool, sources: Mapping[Path, str]) -> CompileResult:
+    texts = {Path(os.path.abspath(p)): text for p, text in sources.items()}
     session = _Session(texts)
     keys = [Path(os.path.abspath(p)) for p in paths]
     session.top_level.update(keys)
