@@ -165,3 +165,28 @@ def test_help_lines(name: str) -> None:
     helps = [d.help or "" for d in result.diagnostics if d.code == code]
     assert helps, f"{name}: no {code}"
     assert HELPS[name] in helps[-1], f"{name}: help {helps[-1]!r} should mention {HELPS[name]!r}"
+
+
+EXAMPLES = REPO / "examples"
+EXAMPLE_GOLDEN = GOLDEN / "examples"
+EXAMPLE_SCRIPTS = ["rehearsal.shot", "dog-and-cat.shot", "film/film.shot"]
+
+
+@pytest.mark.parametrize("script", EXAMPLE_SCRIPTS)
+def test_example(script: str, request: pytest.FixtureRequest) -> None:
+    """Each example's requests and diagnostics (warnings only) are pinned."""
+    path = EXAMPLES / script
+    name = script.replace("/", "-").removesuffix(".shot")
+    got_json = build_json(path)
+    result = compile_paths([path], for_build=True)
+    got_diags = "".join(format_diagnostic(d, path) + "\n" for d in result.diagnostics)
+    json_path = EXAMPLE_GOLDEN / f"{name}.json"
+    diag_path = EXAMPLE_GOLDEN / f"{name}.expected"
+    if request.config.getoption("--update"):
+        EXAMPLE_GOLDEN.mkdir(exist_ok=True)
+        json_path.write_text(got_json, "utf-8")
+        diag_path.write_text(got_diags, "utf-8")
+        return
+    assert json_path.exists() and diag_path.exists(), f"{name}: run with --update"
+    assert got_json == json_path.read_text("utf-8")
+    assert got_diags == diag_path.read_text("utf-8")
