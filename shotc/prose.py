@@ -42,7 +42,8 @@ def wrong_case_directive(body: str, *, scene_too: bool) -> str | None:
         if match is not None and match.group(1) != keyword:
             if keyword == "SHOT":
                 return f"SHOT {match.group(2)}s"
-            return keyword + body[match.end(1) :]
+            rest = body[match.end(1) :].strip()
+            return f"{keyword} {rest}" if rest else keyword
     return None
 
 
