@@ -10,14 +10,17 @@ from typing import Any
 
 import pytest
 
+from shotc.run.client import DEFAULT_UPLOAD_BASE
 from shotc.run.errors import LocalIOError
 from shotc.run.ledger import Ledger, TransitionError
 from shotc.run.ledger_schema import (
     KIE_STATES,
+    MIGRATIONS,
     SCHEMA_VERSION,
     TRANSITIONS,
     Upload,
 )
+from shotc.run.uploads import normalise_base
 
 
 @pytest.fixture
@@ -26,9 +29,18 @@ def ledger(tmp_path: Path) -> Ledger:
 
 
 def begin(ledger: Ledger, key: str = "k1", take: int = 1, **kw: Any) -> int:
-    args: dict[str, Any] = dict(scene_key=key, take=take, script="film.shot", scene_id="a",
-                                film_title="F", request="{}", seconds=5, mode="pro",
-                                sound=False, est_credits=90.0)
+    args: dict[str, Any] = dict(
+        scene_key=key,
+        take=take,
+        script="film.shot",
+        scene_id="a",
+        film_title="F",
+        request="{}",
+        seconds=5,
+        mode="pro",
+        sound=False,
+        est_credits=90.0,
+    )
     args.update(kw)
     return ledger.begin(**args).id
 
@@ -50,9 +62,13 @@ def test_happy_path_records_each_change(ledger: Ledger) -> None:
     sub = ledger.get(sid)
     assert sub.state == "success" and sub.result_urls == ("https://cdn/a.mp4",)
     assert sub.finished_at and sub.cost_time_ms == 9
-    assert states(ledger, sid) == [(None, "sending"), ("sending", "waiting"),
-                                   ("waiting", "queuing"), ("queuing", "generating"),
-                                   ("generating", "success")]
+    assert states(ledger, sid) == [
+        (None, "sending"),
+        ("sending", "waiting"),
+        ("waiting", "queuing"),
+        ("queuing", "generating"),
+        ("generating", "success"),
+    ]
 
 
 def test_fail_records_code_and_message(ledger: Ledger) -> None:
@@ -74,9 +90,14 @@ def test_retry_then_success_counts_attempts(ledger: Ledger) -> None:
     ledger.attempt(sid)
     ledger.created(sid, "t")
     assert ledger.get(sid).attempts == 3
-    assert states(ledger, sid) == [(None, "sending"), ("sending", "retrying"),
-                                   ("retrying", "sending"), ("sending", "retrying"),
-                                   ("retrying", "sending"), ("sending", "waiting")]
+    assert states(ledger, sid) == [
+        (None, "sending"),
+        ("sending", "retrying"),
+        ("retrying", "sending"),
+        ("sending", "retrying"),
+        ("retrying", "sending"),
+        ("sending", "waiting"),
+    ]
 
 
 def test_not_sent_from_sending_or_retrying_allows_a_new_attempt(ledger: Ledger) -> None:
@@ -117,9 +138,14 @@ def test_forbidden_transitions_raise_and_change_nothing(ledger: Ledger) -> None:
     sid = begin(ledger)
     ledger.created(sid, "t")
     ledger.remote(sid, "success", result_urls=[])
-    for bad in (lambda: ledger.created(sid, "t2"), lambda: ledger.retrying(sid, "x"),
-                lambda: ledger.unknown(sid, "x"), lambda: ledger.attempt(sid),
-                lambda: ledger.remote(sid, "generating"), lambda: ledger.not_sent(sid, "x")):
+    for bad in (
+        lambda: ledger.created(sid, "t2"),
+        lambda: ledger.retrying(sid, "x"),
+        lambda: ledger.unknown(sid, "x"),
+        lambda: ledger.attempt(sid),
+        lambda: ledger.remote(sid, "generating"),
+        lambda: ledger.not_sent(sid, "x"),
+    ):
         with pytest.raises(TransitionError):
             bad()
     assert ledger.get(sid).state == "success" and ledger.get(sid).task_id == "t"
@@ -185,12 +211,70 @@ def test_latest_and_history(ledger: Ledger) -> None:
     assert ledger.all_latest(["other.shot"]) == []
 
 
-def test_uploads_cache(ledger: Ledger) -> None:
-    assert ledger.upload("d") is None
-    ledger.record_upload(Upload("d", "https://u/1", "d.png", 3, 10.0, 20.0))
-    ledger.record_upload(Upload("d", "https://u/2", "d.png", 3, 30.0, 40.0))
-    up = ledger.upload("d")
+def test_uploads_cache_is_per_base(ledger: Ledger) -> None:
+    a, b = "https://a.example", "https://b.example"
+    assert ledger.upload("d", a) is None
+    ledger.record_upload(Upload("d", a, "https://u/1", "d.png", 3, 10.0, 20.0))
+    ledger.record_upload(Upload("d", a, "https://u/2", "d.png", 3, 30.0, 40.0))
+    up = ledger.upload("d", a)
     assert up is not None and up.url == "https://u/2" and up.expires_at == 40.0
+    assert ledger.upload("d", b) is None  # another service never saw this file
+    ledger.record_upload(Upload("d", b, "https://v/1", "d.png", 3, 50.0, 60.0))
+    assert ledger.upload("d", a) == up
+
+
+def test_forget_upload_only_drops_that_very_upload(ledger: Ledger) -> None:
+    base = "https://a.example"
+    old = Upload("d", base, "https://u/1", "d.png", 3, 10.0, 20.0)
+    new = Upload("d", base, "https://u/1", "d.png", 3, 30.0, 40.0)
+    ledger.record_upload(new)
+    assert not ledger.forget_upload(old)  # re-uploaded meanwhile: the fresh one stays
+    assert ledger.upload("d", base) == new
+    assert ledger.forget_upload(new)
+    assert ledger.upload("d", base) is None
+
+
+def test_migration_v1_to_v2_keeps_submissions_and_uploads(tmp_path: Path) -> None:
+    path = tmp_path / ".shotc" / "ledger.sqlite"
+    path.parent.mkdir()
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        "INSERT INTO submissions (scene_key, take, script, scene_id, film_title, state, task_id,"
+        " request, seconds, mode, sound, est_credits, attempts, created_at, updated_at)"
+        " VALUES ('k1', 1, 'film.shot', 'a', 'F', 'success', 'task_v1', '{}', 5, 'pro', 0,"
+        " 90.0, 1, 1.0, 2.0)"
+    )
+    conn.execute("INSERT INTO events (submission_id, at, to_state) VALUES (1, 1.0, 'sending')")
+    conn.execute(
+        "INSERT INTO uploads VALUES ('d1', 'https://tempfile.example/shotc/d1.png', 'd1.png',"
+        " 3, 10.0, 9e9)"
+    )
+    conn.execute(
+        "INSERT INTO uploads VALUES ('d2', 'http://127.0.0.1:9/files/shotc/d2.png', 'd2.png',"
+        " 4, 11.0, 9e9)"
+    )
+    conn.commit()
+    conn.close()
+
+    with Ledger(path) as ledger:
+        sub = ledger.get(1)
+        assert (sub.task_id, sub.state, sub.scene_id) == ("task_v1", "success", "a")
+        assert [e.to_state for e in ledger.events(1)] == ["sending"]
+        # An https upload is filed under the default base, where V1's uploads went...
+        default = normalise_base(DEFAULT_UPLOAD_BASE)
+        kept = ledger.upload("d1", default)
+        assert kept == Upload(
+            "d1", default, "https://tempfile.example/shotc/d1.png", "d1.png", 3, 10.0, 9e9
+        )
+        # ... a plain-http one came from a loopback test server: kept under '', never used.
+        assert ledger.upload("d2", default) is None
+        assert ledger.upload("d2", "") is not None
+        ledger.record_upload(Upload("d2", default, "https://u/d2", "d2.png", 4, 12.0, 9e9))
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    conn.close()
 
 
 def test_downloads_are_recorded_and_moved(ledger: Ledger, tmp_path: Path) -> None:

@@ -196,8 +196,21 @@ class Ledger:
                 "INSERT INTO submissions (scene_key, take, script, scene_id, film_title, state,"
                 " request, seconds, mode, sound, est_credits, attempts, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
-                (scene_key, take, script, scene_id, film_title, SENDING, request, seconds,
-                 mode, int(sound), est_credits, now, now),
+                (
+                    scene_key,
+                    take,
+                    script,
+                    scene_id,
+                    film_title,
+                    SENDING,
+                    request,
+                    seconds,
+                    mode,
+                    int(sound),
+                    est_credits,
+                    now,
+                    now,
+                ),
             )
             sid = int(cur.lastrowid or 0)
             self._event(conn, sid, None, SENDING, None)
@@ -239,7 +252,13 @@ class Ledger:
         now = time.time()
         with self._tx() as conn:
             self._set_state(
-                conn, sid, SENDING, "waiting", task_id, task_id=task_id, submitted_at=now,
+                conn,
+                sid,
+                SENDING,
+                "waiting",
+                task_id,
+                task_id=task_id,
+                submitted_at=now,
                 error=None,
             )
 
@@ -249,8 +268,9 @@ class Ledger:
 
     def not_sent(self, sid: int, reason: str) -> None:
         with self._tx() as conn:
-            self._set_state(conn, sid, None, NOT_SENT, reason, error=reason,
-                            finished_at=time.time())
+            self._set_state(
+                conn, sid, None, NOT_SENT, reason, error=reason, finished_at=time.time()
+            )
 
     def unknown(self, sid: int, reason: str) -> None:
         with self._tx() as conn:
@@ -295,11 +315,23 @@ class Ledger:
                 "SELECT id, state FROM submissions WHERE state IN (?, ?)", (SENDING, RETRYING)
             ).fetchall():
                 if row["state"] == SENDING:
-                    self._set_state(conn, row["id"], SENDING, UNKNOWN, "interrupted mid-POST",
-                                    error="the run stopped before the answer was recorded")
+                    self._set_state(
+                        conn,
+                        row["id"],
+                        SENDING,
+                        UNKNOWN,
+                        "interrupted mid-POST",
+                        error="the run stopped before the answer was recorded",
+                    )
                 else:
-                    self._set_state(conn, row["id"], RETRYING, NOT_SENT, "interrupted",
-                                    error="the run stopped between attempts")
+                    self._set_state(
+                        conn,
+                        row["id"],
+                        RETRYING,
+                        NOT_SENT,
+                        "interrupted",
+                        error="the run stopped between attempts",
+                    )
                 changed.append(int(row["id"]))
         return [self.get(i) for i in changed]
 
@@ -331,13 +363,24 @@ class Ledger:
 
     # -- uploads --------------------------------------------------------------------------
 
-    def upload(self, sha256: str) -> Upload | None:
-        rows = self._query("SELECT * FROM uploads WHERE sha256 = ?", (sha256,))
+    def upload(self, sha256: str, base: str) -> Upload | None:
+        rows = self._query("SELECT * FROM uploads WHERE sha256 = ? AND base = ?", (sha256, base))
         return Upload(**dict(rows[0])) if rows else None
 
     def record_upload(self, up: Upload) -> None:
         with self._tx() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO uploads VALUES (?, ?, ?, ?, ?, ?)",
-                (up.sha256, up.url, up.name, up.size, up.uploaded_at, up.expires_at),
+                "INSERT OR REPLACE INTO uploads (sha256, base, url, name, size, uploaded_at,"
+                " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (up.sha256, up.base, up.url, up.name, up.size, up.uploaded_at, up.expires_at),
             )
+
+    def forget_upload(self, up: Upload) -> bool:
+        """Drop this cached upload; whether it was still there. Only this very upload (same
+        time) goes: a fresh one of the same file recorded meanwhile stays."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "DELETE FROM uploads WHERE sha256 = ? AND base = ? AND uploaded_at = ?",
+                (up.sha256, up.base, up.uploaded_at),
+            )
+            return cur.rowcount > 0

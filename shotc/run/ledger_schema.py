@@ -67,7 +67,35 @@ CREATE TABLE uploads (
 );
 """
 
-MIGRATIONS: list[str] = [V1]
+# V2: the upload cache is keyed by content digest *and* the upload base it was sent to, since
+# an upload URL from one service (a staging account, a test server) cannot be fetched by
+# another. V1 rows were made before the base was recorded; an https one is filed under the
+# default base, where nearly all of them came from (overrides are for testing), and is still
+# checked by use: a request refused as unfetchable forgets its uploads and is sent again with
+# fresh ones. A plain-http URL can only come from a loopback test server, so it goes under ''
+# (no base ever normalises to that), which takes it out of use. The default base is spelled
+# out because it is what V1 used, whatever the code's default becomes.
+V2 = """
+CREATE TABLE uploads_v2 (
+    sha256        TEXT    NOT NULL,
+    base          TEXT    NOT NULL,   -- the normalised KIE_UPLOAD_BASE it was uploaded to
+    url           TEXT    NOT NULL,
+    name          TEXT    NOT NULL,
+    size          INTEGER NOT NULL,
+    uploaded_at   REAL    NOT NULL,
+    expires_at    REAL    NOT NULL,
+    PRIMARY KEY (sha256, base)
+);
+INSERT INTO uploads_v2 (sha256, base, url, name, size, uploaded_at, expires_at)
+    SELECT sha256,
+           CASE WHEN url LIKE 'https://%' THEN 'https://kieai.redpandaai.co' ELSE '' END,
+           url, name, size, uploaded_at, expires_at
+    FROM uploads;
+DROP TABLE uploads;
+ALTER TABLE uploads_v2 RENAME TO uploads
+"""
+
+MIGRATIONS: list[str] = [V1, V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # States of one submission (one attempt at one take of one scene key).
@@ -176,6 +204,7 @@ class Download:
 @dataclass(frozen=True, slots=True)
 class Upload:
     sha256: str
+    base: str  # normalised upload base (see uploads.normalise_base)
     url: str
     name: str
     size: int

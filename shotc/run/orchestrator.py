@@ -31,14 +31,15 @@ from shotc.run.errors import (
     ServerError,
 )
 from shotc.run.ledger import Ledger
-from shotc.run.ledger_schema import FAIL, KIE_STATES, SUCCESS, UNKNOWN
+from shotc.run.ledger_schema import FAIL, SUCCESS, UNKNOWN
 from shotc.run.limiter import RateLimiter, Slot
 from shotc.run.planner import DONE as PLAN_DONE
 from shotc.run.planner import Job
+from shotc.run.polling import follow
 from shotc.run.progress import Progress
 from shotc.run.retry import Backoff, Stopped
 from shotc.run.scene_key import DigestCache
-from shotc.run.uploads import Uploader
+from shotc.run.uploads import Resolved, Uploader, unfetchable
 
 # Outcomes reported per job in the summary.
 DONE, CACHED, FAILED, UNKNOWN_OUT = "done", "cached", "failed", "unknown"
@@ -79,7 +80,8 @@ class Orchestrator:
         )
         self._uploader = (
             Uploader(client, self._settings, digest or DigestCache(), self.stop)
-            if client is not None else None
+            if client is not None
+            else None
         )
         self._flight = threading.Condition()
         self._in_flight = 0
@@ -119,8 +121,9 @@ class Orchestrator:
         if self._options.handle_sigint and in_main:
             previous = signal.signal(signal.SIGINT, self._on_sigint)
         try:
-            threads = [threading.Thread(target=self._work, args=(job,), daemon=True)
-                       for job in self.jobs]
+            threads = [
+                threading.Thread(target=self._work, args=(job,), daemon=True) for job in self.jobs
+            ]
             for thread in threads:
                 thread.start()
             tick = 0.2 if self._progress.live else 1.0
@@ -161,18 +164,40 @@ class Orchestrator:
                 if not self._submit(job, ledger):
                     return
             elif job.sub is None or job.sub.state == UNKNOWN:
-                self._finish(job, UNKNOWN_OUT, "the POST got no answer; the task may exist. "
-                             "Not re-sent: pass --resubmit-unknown to send it again")
+                self._finish(
+                    job,
+                    UNKNOWN_OUT,
+                    "the POST got no answer; the task may exist. "
+                    "Not re-sent: pass --resubmit-unknown to send it again",
+                )
                 return
             sub = job.sub
             assert sub is not None
-            if sub.running and not self._follow(job, ledger):
-                return
+            if sub.running:
+                assert self._client is not None
+                stopped = follow(
+                    job,
+                    ledger,
+                    client=self._client,
+                    settings=self._settings,
+                    backoff=self._backoff,
+                    stop=self.stop,
+                    progress=self._progress,
+                    wait=self._options.wait,
+                )
+                if stopped is not None:
+                    if stopped.halt is not None:
+                        self._set_halt(stopped.halt)
+                    self._finish(job, RUNNING, stopped.message)
+                    return
             sub = job.sub
             assert sub is not None
             if sub.state == FAIL:
-                self._finish(job, FAILED, f"failCode={sub.fail_code} failMsg={sub.fail_msg} "
-                             f"task {sub.task_id}")
+                self._finish(
+                    job,
+                    FAILED,
+                    f"failCode={sub.fail_code} failMsg={sub.fail_msg} task {sub.task_id}",
+                )
             elif sub.state == SUCCESS:
                 self._download(job, ledger)
             else:
@@ -199,11 +224,12 @@ class Orchestrator:
             return False
         assert self._client is not None and self._uploader is not None and job.request
         self._progress.update(job, "uploading")
-        body = self._uploader.resolve(job.request, ledger)
+        resolved = self._uploader.resolve(job.request, ledger)
         replaces = job.sub.id if job.sub is not None and job.sub.state == UNKNOWN else None
         sid: int | None = None
         attempt = 0  # retries after 5xx and connection errors
         limited = 0  # retries after 429, bounded by time instead: always safe to repeat
+        refreshed = False  # the one retry with fresh uploads after an unfetchable refusal
         patience = time.monotonic() + self._settings.rate_limit_patience
         self._progress.update(job, "queued")
         while True:
@@ -221,7 +247,7 @@ class Orchestrator:
                 return False
             assert slot is not None
             try:
-                result = self._post(job, ledger, body, slot, sid, replaces)
+                result = self._post(job, ledger, resolved, slot, sid, replaces, refreshed)
             finally:
                 with self._flight:
                     self._in_flight -= 1
@@ -231,6 +257,17 @@ class Orchestrator:
             sid, exc = result
             if exc is None:
                 return False
+            if isinstance(exc, Rejected):
+                # Refused, maybe for cached uploads kie.ai no longer has. Nothing was created,
+                # so sending it again cannot pay twice; once, with this run's own uploads.
+                refreshed = True
+                self._progress.update(job, "uploading", "cached uploads refused: uploading again")
+                try:
+                    resolved = self._uploader.refresh(job.request, resolved, ledger)
+                except BaseException as err:
+                    ledger.not_sent(sid, f"uploading again failed: {err or type(err).__name__}")
+                    raise
+                continue
             if isinstance(exc, RateLimited):
                 wait = self._backoff.delay(limited, exc.retry_after)
                 limited += 1
@@ -252,25 +289,39 @@ class Orchestrator:
                 return False
 
     def _post(
-        self, job: Job, ledger: Ledger, body: dict[str, Any], slot: Slot, sid: int | None,
+        self,
+        job: Job,
+        ledger: Ledger,
+        resolved: Resolved,
+        slot: Slot,
+        sid: int | None,
         replaces: int | None,
+        refreshed: bool,
     ) -> str | tuple[int, KieError | None]:
         """One createTask attempt, recorded before and after. The task id on success; else
-        (submission id, the error if it may be retried, or None when the job is settled)."""
-        assert self._client is not None
+        (submission id, the error if it may be retried, or None when the job is settled).
+        A Rejected error asks for the request to be resolved again with fresh uploads."""
+        assert self._client is not None and self._uploader is not None
         if sid is None:
             sub = ledger.begin(
-                scene_key=job.key, take=job.take, script=job.script_name,
-                scene_id=job.scene_id, film_title=job.film_title, request=job.canonical,
-                seconds=job.seconds, mode=job.mode, sound=job.sound,
-                est_credits=job.est_credits, replaces_unknown=replaces,
+                scene_key=job.key,
+                take=job.take,
+                script=job.script_name,
+                scene_id=job.scene_id,
+                film_title=job.film_title,
+                request=job.canonical,
+                seconds=job.seconds,
+                mode=job.mode,
+                sound=job.sound,
+                est_credits=job.est_credits,
+                replaces_unknown=replaces,
             )
             sid = sub.id
         else:
             ledger.attempt(sid)
         self._progress.update(job, "sending")
         try:
-            task_id = self._client.create_task(body, scene_id=job.scene_id)
+            task_id = self._client.create_task(resolved.body, scene_id=job.scene_id)
         except (NotSent, RateLimited, ServerError) as exc:
             # Nothing was created, so this attempt is not one of the N new tasks per period.
             self.limiter.release(slot, counts=False)
@@ -279,8 +330,11 @@ class Orchestrator:
         except AnswerLost as exc:
             self.limiter.release(slot)
             ledger.unknown(sid, str(exc))
-            self._finish(job, UNKNOWN_OUT, f"{exc}; the task may exist. Not re-sent: pass "
-                         "--resubmit-unknown to send it again")
+            self._finish(
+                job,
+                UNKNOWN_OUT,
+                f"{exc}; the task may exist. Not re-sent: pass --resubmit-unknown to send it again",
+            )
             return sid, None
         except Halt as exc:
             self.limiter.release(slot)
@@ -290,6 +344,12 @@ class Orchestrator:
             return sid, None
         except Rejected as exc:
             self.limiter.release(slot)
+            if unfetchable(exc):
+                if resolved.cached and not refreshed:
+                    ledger.retrying(sid, f"{exc}; uploading its media again")
+                    return sid, exc
+                # No longer trusted, fresh or not: the next run uploads these files again.
+                self._uploader.forget(resolved.uploads, ledger)
             ledger.not_sent(sid, str(exc))
             self._finish(job, REFUSED, str(exc))
             return sid, None
@@ -308,56 +368,6 @@ class Orchestrator:
         job.created_now = True
         self._progress.update(job, "submitted", task_id)
         return task_id
-
-    def _follow(self, job: Job, ledger: Ledger) -> bool:
-        """Poll until the task ends; True when it did (success or fail)."""
-        assert self._client is not None and job.sub is not None and job.sub.task_id
-        settings = self._settings
-        sub = job.sub
-        task_id = sub.task_id
-        assert task_id is not None
-        if not self._options.wait and job.created_now:
-            self._finish(job, RUNNING, f"submitted, task {task_id} (not waiting)")
-            return False
-        deadline = time.monotonic() + settings.deadline
-        delay = settings.poll_initial if job.created_now else 0.0
-        interval = settings.poll_initial
-        errors = 0
-        self._progress.update(job, sub.state)
-        while True:
-            if self.stop.wait(delay):
-                raise Stopped()
-            try:
-                info = self._client.record_info(task_id, scene_id=job.scene_id)
-            except Halt as exc:
-                self._set_halt(exc)
-                self._finish(job, RUNNING, f"cannot follow task {task_id}: {exc}")
-                return False
-            except KieError as exc:
-                # recordInfo is safe to repeat; 404/422 right after creation are normal.
-                errors += 1
-                delay = self._backoff.delay(min(errors, 6), exc.retry_after)
-                job.message = str(exc)
-            else:
-                errors = 0
-                if info.state in KIE_STATES and ledger.remote(
-                    sub.id, info.state, result_urls=info.result_urls,
-                    fail_code=info.fail_code, fail_msg=info.fail_msg,
-                    cost_time_ms=info.cost_time_ms,
-                ):
-                    job.sub = ledger.get(sub.id)
-                    self._progress.update(job, info.state)
-                if info.state in (SUCCESS, FAIL):
-                    return True
-                delay = interval
-                interval = min(interval * settings.poll_factor, settings.poll_max)
-            if not self._options.wait:
-                self._finish(job, RUNNING, f"task {task_id} is {job.sub.state} (not waiting)")
-                return False
-            if time.monotonic() + delay > deadline:
-                self._finish(job, RUNNING, f"still {job.sub.state} after "
-                             f"{settings.deadline:.0f}s; task {task_id} goes on at kie.ai")
-                return False
 
     def _download(self, job: Job, ledger: Ledger) -> None:
         assert job.sub is not None

@@ -1,28 +1,75 @@
-"""Run stage: local media to kie.ai upload URLs, cached in the ledger by content digest.
+"""Run stage: local media to kie.ai upload URLs, cached in the ledger by content digest and
+upload base.
 
 Each distinct file is uploaded once per 3-day lifetime, under a name derived from its digest
 (so a repeated upload overwrites the same object instead of piling up copies). A cached URL
 is reused only while comfortably before its expiry, because kie.ai may fetch the image when
-generation starts, not when the task is created.
+generation starts, not when the task is created. The cache is per upload base: a URL handed
+out by one service (a staging account, a test server) means nothing to another.
+
+The expiry is kie.ai's documented promise, not a guarantee that the file is still there, so a
+cached URL is also checked by use: when createTask refuses a request in a way that may mean it
+could not fetch the media, the uploads it pointed at are forgotten, and the orchestrator
+resolves it again with uploads made in this run (`refresh`).
 """
 
 from __future__ import annotations
 
 import mimetypes
+import re
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from shotc.run.client import KieClient
 from shotc.run.config import RunSettings
-from shotc.run.errors import LocalIOError
+from shotc.run.errors import LocalIOError, Rejected
 from shotc.run.ledger import Ledger
 from shotc.run.ledger_schema import Upload
 from shotc.run.retry import Backoff, call_with_retries
 from shotc.run.scene_key import DigestCache, replace_media
 
 UPLOAD_PATH = "shotc"
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+# kie.ai documents no code for "cannot read your image"; 422 is its validation error, and the
+# wording covers gateways or versions that use another code.
+_UNFETCHABLE = re.compile(
+    r"(?i)\b(?:cannot|can't|could not|failed to|unable to)\s+"
+    r"(?:fetch|download|access|read)"
+)
+
+
+def normalise_base(url: str) -> str:
+    """The cache's name for an upload base: scheme and host lower-cased, default port and
+    trailing slashes dropped, so two spellings of one service share their uploads."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"  # IPv6 literal
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host if port is None or port == _DEFAULT_PORTS.get(scheme) else f"{host}:{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def unfetchable(exc: Rejected) -> bool:
+    """Whether a createTask refusal may be kie.ai failing to fetch the request's media."""
+    return exc.code == 422 or bool(_UNFETCHABLE.search(str(exc)))
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A request as it is sent, and the uploads it points at."""
+
+    body: dict[str, Any]
+    uploads: tuple[Upload, ...]
+    cached: tuple[Upload, ...]  # taken from an earlier run's cache: may be gone at kie.ai
 
 
 class Uploader:
@@ -37,8 +84,11 @@ class Uploader:
         self._settings = settings
         self._digest = digest
         self._stop = stop
+        self.base = normalise_base(client.upload_base)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        # digest -> uploaded_at of the uploads this run made: those are known to be there.
+        self._mine: dict[str, float] = {}
         self.uploaded = 0  # files actually sent in this run
         self.reused = 0
 
@@ -46,23 +96,55 @@ class Uploader:
         with self._locks_guard:
             return self._locks.setdefault(digest, threading.Lock())
 
-    def resolve(self, request: dict[str, Any], ledger: Ledger) -> dict[str, Any]:
-        """The request as it is sent: every `file://` medium replaced by its upload URL."""
-        return replace_media(request, lambda path: self.url_for(path, ledger))
+    def _is_mine(self, up: Upload) -> bool:
+        return self._mine.get(up.sha256) == up.uploaded_at
 
-    def url_for(self, path: Path, ledger: Ledger) -> str:
+    def resolve(
+        self, request: dict[str, Any], ledger: Ledger, *, fresh_only: bool = False
+    ) -> Resolved:
+        """Every `file://` medium replaced by its upload URL; with `fresh_only`, only uploads
+        made in this run are used (older cache entries are uploaded again)."""
+        used: dict[str, Upload] = {}
+
+        def url(path: Path) -> str:
+            up = self._upload_for(path, ledger, fresh_only=fresh_only)
+            used[up.sha256] = up
+            return up.url
+
+        body = replace_media(request, url)
+        uploads = tuple(used.values())
+        return Resolved(body, uploads, tuple(u for u in uploads if not self._is_mine(u)))
+
+    def refresh(self, request: dict[str, Any], stale: Resolved, ledger: Ledger) -> Resolved:
+        """After a refusal that may mean kie.ai could not fetch `stale`'s cached uploads:
+        forget them and resolve the request again with this run's uploads only."""
+        self.forget(stale.cached, ledger)
+        return self.resolve(request, ledger, fresh_only=True)
+
+    def forget(self, uploads: tuple[Upload, ...], ledger: Ledger) -> None:
+        """Take these uploads out of the cache, so the next use uploads the file again."""
+        for up in uploads:
+            with self._lock_for(up.sha256):
+                ledger.forget_upload(up)
+
+    def _upload_for(self, path: Path, ledger: Ledger, *, fresh_only: bool) -> Upload:
         digest = self._digest(path)
         # One upload per file even when several scenes need it at the same moment.
         with self._lock_for(digest):
             now = time.time()
-            cached = ledger.upload(digest)
-            if cached is not None and cached.expires_at - now > self._settings.upload_margin:
+            cached = ledger.upload(digest, self.base)
+            if (
+                cached is not None
+                and cached.expires_at - now > self._settings.upload_margin
+                and (not fresh_only or self._is_mine(cached))
+            ):
                 self.reused += 1
-                return cached.url
+                return cached
             name = digest[:32] + path.suffix.lower()
             mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            backoff = Backoff(self._settings.retry_base, self._settings.retry_max,
-                              self._settings.retries)
+            backoff = Backoff(
+                self._settings.retry_base, self._settings.retry_max, self._settings.retries
+            )
             url = call_with_retries(
                 lambda: self._client.upload_file(
                     path, upload_path=UPLOAD_PATH, file_name=name, mime=mime
@@ -73,7 +155,8 @@ class Uploader:
             if self._digest(path) != digest:
                 raise LocalIOError(f"{path} changed while it was being uploaded")
             size = path.stat().st_size
-            expires = now + self._settings.upload_ttl
-            ledger.record_upload(Upload(digest, url, name, size, now, expires))
+            up = Upload(digest, self.base, url, name, size, now, now + self._settings.upload_ttl)
+            ledger.record_upload(up)
+            self._mine[digest] = now
             self.uploaded += 1
-            return url
+            return up

@@ -55,7 +55,10 @@ class FakeKie:
         *,
         rate_limit: tuple[int, float] | None = None,
         states: tuple[tuple[str, float], ...] = (
-            ("waiting", 0.05), ("queuing", 0.05), ("generating", 0.1)),
+            ("waiting", 0.05),
+            ("queuing", 0.05),
+            ("generating", 0.1),
+        ),
         credits: float = 100_000.0,
         seed: int = 1234,
     ) -> None:
@@ -74,6 +77,7 @@ class FakeKie:
         self.fail_marker = "FAIL"  # prompts containing it end in state fail
         self.results_expired = False  # result URLs answer 404
         self.record_errors = 0  # the next N recordInfo answer body code 500
+        self.refuse_uploads = False  # createTask answers 422 "cannot fetch" for any upload
         # What happened.
         self.creates: list[CreateRecord] = []
         self.tasks: dict[str, Task] = {}
@@ -109,8 +113,17 @@ class FakeKie:
         self.stop()
 
     def env(self, api_key: str | None = None) -> dict[str, str]:
-        return {"KIE_API_KEY": api_key if api_key is not None else self.api_key,
-                "KIE_API_BASE": self.base_url, "KIE_UPLOAD_BASE": self.base_url}
+        return {
+            "KIE_API_KEY": api_key if api_key is not None else self.api_key,
+            "KIE_API_BASE": self.base_url,
+            "KIE_UPLOAD_BASE": self.base_url,
+        }
+
+    def forget_uploads(self) -> None:
+        """Drop every uploaded file, as kie.ai may before its documented 3 days: createTask
+        then refuses requests that point at them (422 "cannot fetch")."""
+        with self._lock:
+            self.uploads.clear()
 
     # -- queries for tests ------------------------------------------------------------------
 
@@ -194,8 +207,14 @@ class FakeKie:
         for url in urls:
             if not str(url).startswith(("http://", "https://")):
                 return f"not a URL: {url}"
-            path = urlsplit(str(url)).path
-            if path.startswith("/files/") and path[len("/files/"):] not in self.uploads:
+            parts = urlsplit(str(url))
+            if parts.hostname not in ("127.0.0.1", "localhost"):
+                continue  # a public URL: assume kie.ai can fetch it
+            if f"{parts.scheme}://{parts.netloc}" != self.base_url:
+                return f"cannot fetch {url}"  # another loopback server: a test server now gone
+            if parts.path.startswith("/files/") and (
+                parts.path[len("/files/") :] not in self.uploads or self.refuse_uploads
+            ):
                 return f"cannot fetch {url}"
         return None
 
@@ -210,16 +229,23 @@ class FakeKie:
         state = self.state_of(task, time.monotonic())
         done = state in ("success", "fail")
         result = {"resultUrls": [f"{self.base_url}/results/{task_id}.mp4"]}
-        return {"code": 200, "msg": "success", "data": {
-            "taskId": task_id, "model": MODEL, "state": state,
-            "param": json.dumps(task.body),
-            "resultJson": json.dumps(result) if state == "success" else "",
-            "failCode": "500" if state == "fail" else "",
-            "failMsg": "generation failed (fake)" if state == "fail" else "",
-            "costTime": 1234 if done else None, "createTime": task.create_ms,
-            "updateTime": int(time.time() * 1000),
-            "completeTime": int(time.time() * 1000) if done else None,
-        }}
+        return {
+            "code": 200,
+            "msg": "success",
+            "data": {
+                "taskId": task_id,
+                "model": MODEL,
+                "state": state,
+                "param": json.dumps(task.body),
+                "resultJson": json.dumps(result) if state == "success" else "",
+                "failCode": "500" if state == "fail" else "",
+                "failMsg": "generation failed (fake)" if state == "fail" else "",
+                "costTime": 1234 if done else None,
+                "createTime": task.create_ms,
+                "updateTime": int(time.time() * 1000),
+                "completeTime": int(time.time() * 1000) if done else None,
+            },
+        }
 
 
 def _prompt_of(body: Any) -> str:
@@ -236,8 +262,9 @@ def _handler_for(fake: FakeKie) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-        def _send(self, payload: dict[str, Any], status: int = 200,
-                  headers: dict[str, str] | None = None) -> None:
+        def _send(
+            self, payload: dict[str, Any], status: int = 200, headers: dict[str, str] | None = None
+        ) -> None:
             data = json.dumps(payload).encode()
             code = payload.get("code", 200)
             if fake.status_mirrors_code and isinstance(code, int) and code != 200:
@@ -267,10 +294,10 @@ def _handler_for(fake: FakeKie) -> type[BaseHTTPRequestHandler]:
             if fake.slow_all:
                 time.sleep(fake.slow_all)
             if parts.path.startswith("/files/"):
-                self._file(fake.uploads.get(parts.path[len("/files/"):]), "image/png")
+                self._file(fake.uploads.get(parts.path[len("/files/") :]), "image/png")
                 return
             if parts.path.startswith("/results/"):
-                task_id = parts.path[len("/results/"):].removesuffix(".mp4")
+                task_id = parts.path[len("/results/") :].removesuffix(".mp4")
                 known = task_id in fake.tasks and not fake.results_expired
                 self._file(clip_bytes(task_id) if known else None, "video/mp4")
                 return
@@ -336,7 +363,8 @@ def _handler_for(fake: FakeKie) -> type[BaseHTTPRequestHandler]:
         def _upload(self, raw: bytes) -> None:
             ctype = self.headers.get("Content-Type", "")
             msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-                f"Content-Type: {ctype}\r\n\r\n".encode() + raw)
+                f"Content-Type: {ctype}\r\n\r\n".encode() + raw
+            )
             fields: dict[str, bytes] = {}
             filename = None
             for part in msg.iter_parts():
@@ -353,10 +381,20 @@ def _handler_for(fake: FakeKie) -> type[BaseHTTPRequestHandler]:
             name = fields.get("fileName", b"").decode() or filename or "upload.bin"
             key = f"{upload_path}/{name}"
             fake.uploads[key] = fields["file"]
-            self._send({"success": True, "code": 200, "msg": "File uploaded successfully",
-                        "data": {"fileName": name, "filePath": key,
-                                 "downloadUrl": f"{fake.base_url}/files/{key}",
-                                 "fileSize": len(fields["file"]), "mimeType": "image/png",
-                                 "uploadedAt": "2026-01-01T00:00:00.000Z"}})
+            self._send(
+                {
+                    "success": True,
+                    "code": 200,
+                    "msg": "File uploaded successfully",
+                    "data": {
+                        "fileName": name,
+                        "filePath": key,
+                        "downloadUrl": f"{fake.base_url}/files/{key}",
+                        "fileSize": len(fields["file"]),
+                        "mimeType": "image/png",
+                        "uploadedAt": "2026-01-01T00:00:00.000Z",
+                    },
+                }
+            )
 
     return Handler
