@@ -29,6 +29,8 @@ def read_text(path: Path) -> str:
         raise SourceError("no such file") from None
     except OSError as exc:
         raise SourceError(exc.strerror or "cannot be read") from None
+    except ValueError:  # a NUL byte in the path
+        raise SourceError("not a valid file name") from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

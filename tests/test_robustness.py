@@ -130,3 +130,10 @@ def test_missing_and_directory_inputs_are_exit_4(tmp_path: Path) -> None:
         result = CliRunner().invoke(main, ["check", str(target)])
         assert result.exit_code == 4, result.output
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_nul_in_an_include_path_is_e404(tmp_path: Path) -> None:
+    path = tmp_path / "nul.shot"
+    path.write_text("INCLUDE a\x00b.shot\nSHOT 5s\nx\n", "utf-8")
+    result = compile_paths([path], for_build=False)
+    assert [(d.code, d.span.line) for d in result.diagnostics] == [("E404", 1), ("E100", 1)]
