@@ -57,6 +57,10 @@ class _Builder:
             self.prose_run = False
         if kind == "BLANK":
             return
+        if self.place == "stray":
+            # language.md §5: the lines from a stray SHOT up to the first SCENE are skipped
+            # (ELEMENT blocks among them still declare their elements)
+            return
         if self.place == "title":
             self.library_lines.add(line.number)
         if kind == "PROSE":
@@ -216,7 +220,21 @@ class _Builder:
             if line.kind in _BLOCK_ENDS:
                 break
             ref = reference_of(line, self.file) if line.arg == line.start else None
-            if ref is None:
+            fixed = (
+                wrong_case_directive(line.text[line.start : line.end], scene_too=True)
+                if ref is None and line.arg == line.start
+                else None
+            )
+            if fixed is not None:
+                # language.md §9: such a line outside a shot always gets its own E101
+                block_ok = False
+                self.report(
+                    "E101",
+                    "prose outside a shot",
+                    line_span(line, self.file),
+                    f"did you mean `{fixed}`? (directive keywords are UPPERCASE)",
+                )
+            elif ref is None:
                 block_ok = False
                 self.report(
                     "E105",
@@ -295,6 +313,7 @@ class _Builder:
         assert isinstance(header, Line)
         self.prose_run = False
         if stray:
+            self.place = "stray"
             self.report(
                 "E104",
                 "`SHOT` before the first `SCENE`",
@@ -314,7 +333,10 @@ class _Builder:
         argument = header.content
         match = _DURATION.fullmatch(argument)
         if match is not None:
-            return int(match.group(1))
+            digits = match.group(1).lstrip("0") or "0"
+            # any duration this long is far outside 3-15 s (E301); int() of thousands of
+            # digits would raise
+            return int(digits) if len(digits) <= 9 else 999_999_999
         if not argument:
             span = Span(self.file, header.number, header.start + 1, header.number, header.start + 5)
             self.report("E102", "`SHOT` needs a duration", span, "write `SHOT 5s`")
@@ -392,8 +414,6 @@ def build_script(tree: Node, file: str, stem: str) -> tuple[Script, list[Diagnos
             builder.scene(child)
         elif isinstance(child, Node) and child.rule == "shot":
             builder.shot(child, stray=has_scenes)
-            if has_scenes:
-                builder.place = "title"
         elif isinstance(child, Node) and child.rule == "element":
             builder.element(child)
         elif isinstance(child, Node):

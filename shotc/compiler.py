@@ -29,6 +29,8 @@ from shotc.settings import Value, resolve
 from shotc.source import ParsedFile, SourceError, parse_text, read_text
 from shotc.syntax import Element, Include
 
+MAX_INCLUDE_DEPTH = 100
+
 
 class ScriptReadError(Exception):
     """A top-level script that cannot be read or decoded (CLI exit 4)."""
@@ -85,6 +87,7 @@ class _Session:
         self.diagnostics: list[Diagnostic] = []
         self.scene_ids: dict[str, Span] = {}
         self.top_level: set[Path] = set()
+        self.pending_e305: list[tuple[Diagnostic, frozenset[int]]] = []
 
     def load(self, key: Path, display: str, library: bool) -> ParsedFile | None:
         if key in self.unreadable:
@@ -129,6 +132,16 @@ class _Session:
     ) -> Path | None:
         target = Path(os.path.abspath(key.parent / os.path.expanduser(item.path)))
         shown = os.path.normpath(os.path.join(os.path.dirname(display), item.path))
+        if len(stack) > MAX_INCLUDE_DEPTH:
+            self.diagnostics.append(
+                Diagnostic(
+                    "E404",
+                    f"includes nested more than {MAX_INCLUDE_DEPTH} deep",
+                    item.span,
+                    "flatten the chain of INCLUDEs",
+                )
+            )
+            return None
         if target in stack:
             chain = " → ".join([*(p.name for p in stack[stack.index(target) :]), target.name])
             self.diagnostics.append(
@@ -155,8 +168,23 @@ class _Session:
     def resolved_element(self, element: Element, base: Path) -> ResolvedElement | None:
         key = id(element)
         if key not in self.elements:
-            self.elements[key] = check_element(element, base, self.media, self.diagnostics)
+            found: list[Diagnostic] = []
+            self.elements[key] = check_element(element, base, self.media, found)
+            for diag in found:
+                if diag.code == "E305":
+                    lines = {element.span.line, *(ref.span.line for ref in element.references)}
+                    self.pending_e305.append((diag, frozenset(lines)))
+                else:
+                    self.diagnostics.append(diag)
         return self.elements[key]
+
+    def settle_e305(self) -> None:
+        """language.md §9: E305 only when neither the ELEMENT line nor a line of its block
+        already has an error (of any code: E202, E100, ... are known only at the end)."""
+        flagged = {(d.span.file, d.span.line) for d in self.diagnostics if d.is_error}
+        for diag, lines in self.pending_e305:
+            if not any((diag.span.file, line) in flagged for line in lines):
+                self.diagnostics.append(diag)
 
     def compile_file(self, key: Path, for_build: bool, out: list[CompiledScene]) -> None:
         script = self.parsed[key].script
@@ -262,6 +290,7 @@ def _compile(paths: Sequence[Path], for_build: bool, sources: Mapping[Path, str]
     scenes: list[CompiledScene] = []
     for key in dict.fromkeys(keys):
         session.compile_file(key, for_build, scenes)
+    session.settle_e305()
     diagnostics = sorted_diagnostics(list(dict.fromkeys(session.diagnostics)))
     result = CompileResult(scenes, diagnostics)
     if for_build and result.ok:

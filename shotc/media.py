@@ -37,14 +37,26 @@ def is_url(target: str) -> bool:
 
 def extension(target: str) -> str:
     """The lower-cased extension of the URL's path (query, fragment ignored) or of the path."""
-    path = urlsplit(target).path if is_url(target) else target
+    path = _url_path(target) if is_url(target) else target
     name = path.replace("\\", "/").rsplit("/", 1)[-1]
     dot = name.rfind(".")
     return name[dot:].lower() if dot > 0 else ""
 
 
+def _url_path(url: str) -> str:
+    try:
+        return urlsplit(url).path
+    except ValueError:  # e.g. an unclosed `[` of an IPv6 host
+        return ""
+
+
 def kind_of(ref: Reference) -> tuple[str | None, str | None]:
     """("image" | "video", None), or (None, why) when the type is unsupported (E402)."""
+    if is_url(ref.target):
+        try:
+            urlsplit(ref.target).hostname  # noqa: B018 - parsing the host validates it
+        except ValueError:
+            return None, "this URL cannot be parsed (check its host)"
     ext = extension(ref.target)
     if ext in IMAGE_EXTENSIONS:
         kind = "image"
@@ -70,7 +82,7 @@ def local_path(ref: Reference, base_dir: Path) -> Path:
     if target.lower().startswith("file://"):
         from urllib.parse import unquote
 
-        target = unquote(urlsplit(target).path)
+        target = unquote(_url_path(target) or target[len("file://") :])
     path = Path(os.path.expanduser(target))
     return path if path.is_absolute() else base_dir / path
 

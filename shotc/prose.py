@@ -24,7 +24,7 @@ _WRONG_CASE = (
     (re.compile(r"(?i)(element)\s+@.*"), "ELEMENT"),
     (re.compile(r"(?i)(first\s+frame)\s+\S+"), "FIRST FRAME"),
     (re.compile(r"(?i)(last\s+frame)\s+\S+"), "LAST FRAME"),
-    (re.compile(r"(?i)(include)\s+\S.*"), "INCLUDE"),
+    (re.compile(r"(?i)(include)\s+\S+"), "INCLUDE"),
 )
 _SCENE_WRONG_CASE = re.compile(r"(?i)(scene)(?:\s+.*)?")
 

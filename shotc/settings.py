@@ -3,6 +3,7 @@ and normalises their values. Keys are case-insensitive; enum values match in any
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -11,6 +12,8 @@ from shotc.diagnostics import Diagnostic
 from shotc.suggest import did_you_mean
 from shotc.syntax import Setting
 
+# white space and control characters (C0, DEL, C1): urlsplit silently drops some of them
+_UNSAFE_IN_URL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 KEYS = ("Title", "Model", "Mode", "Aspect", "Sound", "Callback")
 _ENUMS: dict[str, dict[str, str | bool]] = {
     "model": {"kling-3.0/video": "kling-3.0/video", "kling-3.0": "kling-3.0/video"},
@@ -51,8 +54,12 @@ def check(setting: Setting) -> tuple[Value | None, Diagnostic | None]:
     if name == "title":
         return Value(setting, raw), None
     if name == "callback":
-        parts = urlsplit(raw)
-        if parts.scheme.lower() == "https" and parts.hostname and " " not in raw:
+        try:
+            parts = urlsplit(raw)
+            host = parts.hostname
+        except ValueError:  # e.g. an unclosed `[` of an IPv6 host
+            parts, host = urlsplit(""), None
+        if parts.scheme.lower() == "https" and host and _UNSAFE_IN_URL.search(raw) is None:
             return Value(setting, raw), None
         why = (
             "kie.ai posts results to an https:// URL"

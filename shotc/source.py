@@ -13,7 +13,7 @@ from shotc.lexer import tokenize
 from shotc.parser import parse
 from shotc.syntax import Script
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class SourceError(Exception):
