@@ -1,8 +1,6 @@
-"""Adversarial review of the compiler against /work/shared/spec/language.md.
-
-Each test asserts what the specification requires; they were written against behaviour that
-disagrees with it (see the review report for the quotes).
-"""
+"""Corner cases of the compiler found by an adversarial review against language.md, each of
+which failed before its fix: stray-shot regions, E305 suppression, malformed URLs, huge inputs.
+Each test asserts what the specification requires (quoted above each group)."""
 
 from __future__ import annotations
 
