@@ -11,11 +11,11 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
-from urllib.request import url2pathname
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from shotc.run.errors import LocalIOError
 
@@ -28,8 +28,12 @@ def is_local(url: str) -> bool:
 
 
 def file_uri_path(uri: str) -> Path:
-    parts = urlsplit(uri)
-    return Path(url2pathname(unquote(parts.path)))
+    """The path of a `file://` URI as `shotc.media.file_uri` (`Path.as_uri()`) builds it.
+
+    Decoded exactly once, byte-wise: `as_uri` percent-encodes the file system bytes, so a
+    name that itself contains `%20` arrives as `%2520` and must come back as `%20`, and a
+    name that is not UTF-8 comes back byte for byte."""
+    return Path(os.fsdecode(unquote_to_bytes(urlsplit(uri).path)))
 
 
 def media_slots(request: dict[str, Any]) -> Iterator[tuple[list[Any], int]]:
@@ -88,9 +92,7 @@ class DigestCache:
         return self._known[key]
 
 
-def replace_media(
-    request: dict[str, Any], replace: Callable[[Path], str]
-) -> dict[str, Any]:
+def replace_media(request: dict[str, Any], replace: Callable[[Path], str]) -> dict[str, Any]:
     """A deep copy of `request` with each local medium replaced by `replace(path)`."""
     out = copy.deepcopy(request)
     for urls, i in media_slots(out):
