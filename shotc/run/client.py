@@ -201,7 +201,10 @@ class KieClient:
     def create_task(self, body: dict[str, Any], *, scene_id: str | None = None) -> str:
         """POST createTask; the task id. AnswerLost means the task may or may not exist."""
         data = self._call(
-            "POST", f"{self.api_base}/api/v1/jobs/createTask", json=body, create=True,
+            "POST",
+            f"{self.api_base}/api/v1/jobs/createTask",
+            json=body,
+            create=True,
             scene_id=scene_id,
         )
         task_id = data.get("taskId") if isinstance(data, dict) else None
@@ -211,8 +214,11 @@ class KieClient:
 
     def record_info(self, task_id: str, *, scene_id: str | None = None) -> TaskInfo:
         data = self._call(
-            "GET", f"{self.api_base}/api/v1/jobs/recordInfo", params={"taskId": task_id},
-            scene_id=scene_id, task_id=task_id,
+            "GET",
+            f"{self.api_base}/api/v1/jobs/recordInfo",
+            params={"taskId": task_id},
+            scene_id=scene_id,
+            task_id=task_id,
         )
         if not isinstance(data, dict) or not isinstance(data.get("state"), str):
             raise ServerError("recordInfo without a state", scene_id=scene_id, task_id=task_id)
@@ -231,9 +237,7 @@ class KieClient:
             complete_time=_opt_int(data.get("completeTime")),
         )
 
-    def upload_file(
-        self, path: Path, *, upload_path: str, file_name: str, mime: str
-    ) -> str:
+    def upload_file(self, path: Path, *, upload_path: str, file_name: str, mime: str) -> str:
         """Stream-upload a local file; its public `downloadUrl`. Uploads are free and the
         name is fixed by content digest, so any failure may simply be retried."""
         with path.open("rb") as fh:

@@ -121,8 +121,17 @@ def _select(scenes: list[CompiledScene], only: Sequence[str]) -> list[CompiledSc
 
 # -- plan -------------------------------------------------------------------------------------
 
-def plan(files: Sequence[Path], *, mode: str | None, take: int, resubmit_unknown: bool,
-         config_path: Path | None, as_json: bool, streams: Streams) -> int:
+
+def plan(
+    files: Sequence[Path],
+    *,
+    mode: str | None,
+    take: int,
+    resubmit_unknown: bool,
+    config_path: Path | None,
+    as_json: bool,
+    streams: Streams,
+) -> int:
     try:
         config = _config(config_path, files)
         scenes = _compile(files, streams)
@@ -130,8 +139,9 @@ def plan(files: Sequence[Path], *, mode: str | None, take: int, resubmit_unknown
             return scenes
         ledgers = open_ledgers([s.script for s in scenes], create=False)
         try:
-            jobs = plan_jobs(scenes, ledgers, config, mode=mode, take=take,
-                             resubmit_unknown=resubmit_unknown)
+            jobs = plan_jobs(
+                scenes, ledgers, config, mode=mode, take=take, resubmit_unknown=resubmit_unknown
+            )
         finally:
             for ledger in ledgers.values():
                 if ledger is not None:
@@ -144,6 +154,7 @@ def plan(files: Sequence[Path], *, mode: str | None, take: int, resubmit_unknown
 
 
 # -- run --------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class RunRequest:
@@ -181,9 +192,14 @@ def run(req: RunRequest, streams: Streams) -> int:
         return exc.exit_code
 
 
-def _run_locked(req: RunRequest, config: Config, scenes: list[CompiledScene],
-                ledgers: dict[Path, Ledger | None], opened: list[Ledger],
-                streams: Streams) -> int:
+def _run_locked(
+    req: RunRequest,
+    config: Config,
+    scenes: list[CompiledScene],
+    ledgers: dict[Path, Ledger | None],
+    opened: list[Ledger],
+    streams: Streams,
+) -> int:
     from shotc.run.downloads import Downloader
     from shotc.run.orchestrator import Orchestrator, RunOptions
     from shotc.run.retry import Backoff
@@ -191,30 +207,50 @@ def _run_locked(req: RunRequest, config: Config, scenes: list[CompiledScene],
     for ledger in opened:
         for sub in ledger.recover():
             if sub.state == "unknown":
-                _say(streams, f"warning: scene {sub.scene_id}: the previous run stopped while "
-                     "its createTask was in flight; it is `unknown` (the task may exist)")
+                _say(
+                    streams,
+                    f"warning: scene {sub.scene_id}: the previous run stopped while "
+                    "its createTask was in flight; it is `unknown` (the task may exist)",
+                )
     digest = DigestCache()
-    jobs = plan_jobs(scenes, ledgers, config, mode=req.mode, take=req.take,
-                     resubmit_unknown=req.resubmit_unknown, out_dir=req.out_dir, digest=digest)
+    jobs = plan_jobs(
+        scenes,
+        ledgers,
+        config,
+        mode=req.mode,
+        take=req.take,
+        resubmit_unknown=req.resubmit_unknown,
+        out_dir=req.out_dir,
+        digest=digest,
+    )
     jobs += orphan_jobs(jobs, ledgers, req.out_dir)
     spend = plan_total(jobs)
     if req.budget is not None and spend > req.budget:
-        _say(streams, f"error: over budget: sending {sum(j.will_send for j in jobs)} scene(s) "
-             f"would cost ~{credits(spend)} credits, the budget is {credits(req.budget)}; "
-             "nothing was sent")
+        _say(
+            streams,
+            f"error: over budget: sending {sum(j.will_send for j in jobs)} scene(s) "
+            f"would cost ~{credits(spend)} credits, the budget is {credits(req.budget)}; "
+            "nothing was sent",
+        )
         return 3
     needs_api = any(j.will_send or (j.sub is not None and j.sub.running) for j in jobs)
     client = make_client(config) if needs_api else None
     stop = threading.Event()
     settings = config.run
-    downloader = Downloader(backoff=Backoff(settings.retry_base, settings.retry_max,
-                                            settings.retries), stop=stop)
+    downloader = Downloader(
+        backoff=Backoff(settings.retry_base, settings.retry_max, settings.retries), stop=stop
+    )
     live = streams.err.isatty() and os.environ.get("TERM") != "dumb"
     progress = Progress(streams.err, live=live)
     orch = Orchestrator(
-        jobs, {lp: lg for lp, lg in ledgers.items() if lg is not None},
+        jobs,
+        {lp: lg for lp, lg in ledgers.items() if lg is not None},
         client=client,
-        downloader=downloader, config=config, progress=progress, stop=stop, digest=digest,
+        downloader=downloader,
+        config=config,
+        progress=progress,
+        stop=stop,
+        digest=digest,
         options=RunOptions(wait=req.wait),
     )
     try:
@@ -234,8 +270,7 @@ def _run_locked(req: RunRequest, config: Config, scenes: list[CompiledScene],
 
 def _exit_code(jobs: list[Job], *, wait: bool, halted: bool) -> int:
     bad = {"failed", "refused", "unknown", "not sent"}
-    if halted or any(j.outcome in bad or (j.outcome == "error" and not j.io_error)
-                     for j in jobs):
+    if halted or any(j.outcome in bad or (j.outcome == "error" and not j.io_error) for j in jobs):
         return 3
     if wait and any(j.outcome == "running" for j in jobs):
         return 3
@@ -245,6 +280,7 @@ def _exit_code(jobs: list[Job], *, wait: bool, halted: bool) -> int:
 
 
 # -- status and credits -----------------------------------------------------------------------
+
 
 def status(files: Sequence[Path], *, as_json: bool, refresh: bool, streams: Streams) -> int:
     try:
@@ -268,8 +304,9 @@ def status(files: Sequence[Path], *, as_json: bool, refresh: bool, streams: Stre
     return code
 
 
-def _status_entries(files: Sequence[Path], ledgers: list[Ledger], refresh: bool,
-                    streams: Streams) -> tuple[list[tuple[Submission, list[str]]], int]:
+def _status_entries(
+    files: Sequence[Path], ledgers: list[Ledger], refresh: bool, streams: Streams
+) -> tuple[list[tuple[Submission, list[str]]], int]:
     code = 0
     with run_lock(ledgers) as free:
         if free:  # no run in progress: a `sending` left behind is a crash's `unknown`
@@ -310,9 +347,14 @@ def _refresh(running: list[tuple[Ledger, Submission]], streams: Streams) -> int:
             _say(streams, f"warning: {exc}")
             return 0
         if info.state in KIE_STATES:
-            ledger.remote(sub.id, info.state, result_urls=info.result_urls,
-                          fail_code=info.fail_code, fail_msg=info.fail_msg,
-                          cost_time_ms=info.cost_time_ms)
+            ledger.remote(
+                sub.id,
+                info.state,
+                result_urls=info.result_urls,
+                fail_code=info.fail_code,
+                fail_msg=info.fail_msg,
+                cost_time_ms=info.cost_time_ms,
+            )
         return 0
 
     try:
@@ -332,6 +374,7 @@ def credits_command(*, as_json: bool, streams: Streams) -> int:
     except RunError as exc:
         _say(streams, f"error: {exc}")
         return exc.exit_code
-    streams.out.write((dumps({"credits": balance}) if as_json else
-                       f"{credits(balance)} credits") + "\n")
+    streams.out.write(
+        (dumps({"credits": balance}) if as_json else f"{credits(balance)} credits") + "\n"
+    )
     return 0

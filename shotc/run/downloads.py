@@ -95,29 +95,32 @@ class Downloader:
                 stale.unlink(missing_ok=True)
             recorded = ledger.downloads(sub.id)
             for rec in recorded:
-                if Path(rec.path) == target and self._matches(target, rec.sha256, rec.size,
-                                                              rec.mtime_ns):
+                if Path(rec.path) == target and self._matches(
+                    target, rec.sha256, rec.size, rec.mtime_ns
+                ):
                     return Outcome(target, "present")
             self._set_aside(target, ledger)
             for rec in recorded:
                 source = Path(rec.path)
-                if source != target and self._matches(source, rec.sha256, rec.size,
-                                                      rec.mtime_ns):
+                if source != target and self._matches(source, rec.sha256, rec.size, rec.mtime_ns):
                     self._install(target, functools.partial(_copy, source), rec.sha256)
                     ledger.record_download(sub.id, target, rec.sha256, rec.size)
                     return Outcome(target, "copied")
         except OSError as exc:
             raise LocalIOError(f"{target}: {exc.strerror or exc}") from None
         if not sub.result_urls:
-            raise DownloadError("finished without a result URL", scene_id=sub.scene_id,
-                                task_id=sub.task_id)
+            raise DownloadError(
+                "finished without a result URL", scene_id=sub.scene_id, task_id=sub.task_id
+            )
         url = sub.result_urls[0]
         try:
             check_url(url, "result URL")
         except ConfigError as exc:
             raise DownloadError(str(exc), scene_id=sub.scene_id, task_id=sub.task_id) from None
         digest, size = call_with_retries(
-            lambda: self._fetch(url, target, sub), backoff=self._backoff, stop=self._stop,
+            lambda: self._fetch(url, target, sub),
+            backoff=self._backoff,
+            stop=self._stop,
             retry_on=(NotSent, ServerError),
         )
         ledger.record_download(sub.id, target, digest, size)
@@ -172,8 +175,11 @@ class Downloader:
         try:
             with self._http.stream("GET", url) as resp:
                 if resp.status_code in (403, 404, 410):
-                    raise DownloadError(f"result URL answered {resp.status_code} (expired?)",
-                                        code=resp.status_code, **ids)
+                    raise DownloadError(
+                        f"result URL answered {resp.status_code} (expired?)",
+                        code=resp.status_code,
+                        **ids,
+                    )
                 if resp.status_code >= 500:
                     raise ServerError(f"result URL answered {resp.status_code}", **ids)
                 if resp.status_code != 200:

@@ -158,9 +158,21 @@ def plan_jobs(
         state, send = classify(latest, history, key, resubmit_unknown=resubmit_unknown)
         m, sound, seconds, est = estimate_request(config, request)
         jobs[(lpath, key, take)] = Job(
-            key=key, take=take, ledger_path=lpath, script_name=script_name, scenes=[scene],
-            request=request, canonical=canonical, targets=[target], mode=m, sound=sound,
-            seconds=seconds, est_credits=est, plan_state=state, will_send=send, sub=latest,
+            key=key,
+            take=take,
+            ledger_path=lpath,
+            script_name=script_name,
+            scenes=[scene],
+            request=request,
+            canonical=canonical,
+            targets=[target],
+            mode=m,
+            sound=sound,
+            seconds=seconds,
+            est_credits=est,
+            plan_state=state,
+            will_send=send,
+            sub=latest,
         )
     return list(jobs.values())
 
@@ -186,14 +198,26 @@ def orphan_jobs(
             if not (sub.running or (sub.state == SUCCESS and not ledger.downloads(sub.id))):
                 continue
             name = clip_name(f"{sub.scene_id}.{sub.scene_key[:8]}", sub.take)
-            found.append(Job(
-                key=sub.scene_key, take=sub.take, ledger_path=lpath, script_name=sub.script,
-                scenes=[], request=None, canonical=sub.request,
-                targets=[output_dir(names[sub.script], out_dir) / name], mode=sub.mode,
-                sound=sub.sound, seconds=sub.seconds, est_credits=sub.est_credits,
-                plan_state=RUNNING if sub.running else DONE, will_send=False, sub=sub,
-                orphan=True,
-            ))
+            found.append(
+                Job(
+                    key=sub.scene_key,
+                    take=sub.take,
+                    ledger_path=lpath,
+                    script_name=sub.script,
+                    scenes=[],
+                    request=None,
+                    canonical=sub.request,
+                    targets=[output_dir(names[sub.script], out_dir) / name],
+                    mode=sub.mode,
+                    sound=sub.sound,
+                    seconds=sub.seconds,
+                    est_credits=sub.est_credits,
+                    plan_state=RUNNING if sub.running else DONE,
+                    will_send=False,
+                    sub=sub,
+                    orphan=True,
+                )
+            )
     return found
 
 
