@@ -74,13 +74,41 @@ def test_http_status_used_when_body_has_no_code() -> None:
         client(answer("slow down", 429)).create_task(BODY)
 
 
-@pytest.mark.parametrize("status", [502, 504])
+@pytest.mark.parametrize("status", [502, 504, 520, 524])
 def test_gateway_errors_on_create_are_ambiguous(status: int) -> None:
     with pytest.raises(AnswerLost):
         client(lambda r: httpx.Response(status, text="bad gateway")).create_task(BODY)
     # For a read they are just server errors, safe to repeat.
     with pytest.raises(ServerError):
         client(lambda r: httpx.Response(status, text="bad gateway")).record_info("t")
+
+
+@pytest.mark.parametrize("status", [521, 522, 523])
+def test_origin_unreachable_on_create_is_retryable(status: int) -> None:
+    # Cloudflare could not reach kie.ai at all: nothing was created.
+    with pytest.raises(ServerError):
+        client(lambda r: httpx.Response(status, text="origin down")).create_task(BODY)
+
+
+@pytest.mark.parametrize("status", [200, 201, 500, 503, 302])
+def test_success_body_wins_over_the_http_status(status: int) -> None:
+    ok = {"code": 200, "msg": "success", "data": {"taskId": "task_odd"}}
+    assert client(answer(ok, status)).create_task(BODY) == "task_odd"
+
+
+def test_numeric_task_id_is_kept_as_text() -> None:
+    ok = {"code": 200, "msg": "success", "data": {"taskId": 1765187774173}}
+    assert client(answer(ok)).create_task(BODY) == "1765187774173"
+    with pytest.raises(AnswerLost):
+        client(answer({"code": 200, "data": {"taskId": True}})).create_task(BODY)
+
+
+@pytest.mark.parametrize("key", ["sk-abc\u00e90123456", "sk-abc\u200b0123456", "sk abc0123456",
+                                 "sk-abc\t0123456", "sk-abc\x7f0123456"])
+def test_key_must_be_printable_ascii_without_spaces(key: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        KieClient(key, api_base=BASE)
+    assert "0123456" not in str(info.value) and "sk-" not in str(info.value)
 
 
 def test_retry_after_is_read() -> None:
@@ -141,6 +169,16 @@ def test_record_info_fail_and_tolerates_decoded_objects() -> None:
     assert info.fail_code == "500" and info.fail_msg == "internal" and info.result_urls == []
     with pytest.raises(Rejected):
         client(answer({"code": 422, "msg": "recordInfo is null"})).record_info("t1")
+
+
+@pytest.mark.parametrize(
+    "result_json",
+    ["", "{not json", json.dumps({"resultUrls": []}), json.dumps({"resultUrls": [""]}),
+     json.dumps({"resultUrls": ["not a url", 7]}), json.dumps({"other": 1})],
+)
+def test_record_info_keeps_only_usable_result_urls(result_json: str) -> None:
+    data = {"taskId": "t1", "state": "success", "resultJson": result_json}
+    assert client(answer({"code": 200, "data": data})).record_info("t1").result_urls == []
 
 
 def test_upload_streams_multipart_and_returns_download_url(tmp_path: Path) -> None:

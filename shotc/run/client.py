@@ -84,6 +84,31 @@ def check_url(url: str, what: str) -> str:
     raise ConfigError(f"{what} {url!r} refused: use https:// (http:// only for loopback)")
 
 
+# HTTP statuses of a gateway that reached kie.ai and then gave up on it (bad gateway, gateway
+# timeout, Cloudflare's "unknown error" and "origin timed out"): the request may have been
+# acted on. Cloudflare's 521/522/523 (origin down or unreachable) mean it never got there.
+_GATEWAY_GAVE_UP = frozenset({502, 504, 520, 524})
+
+
+def check_key(api_key: str) -> str:
+    """The key as it will travel in the `Authorization` header, or a ConfigError.
+
+    Printable ASCII without white space only: a key pasted with a stray accent or a
+    zero-width space would otherwise crash inside httpx (headers are ASCII) with a traceback.
+    The message never quotes the key, not even in part."""
+    if not api_key:
+        raise ConfigError("KIE_API_KEY is empty")
+    for i, char in enumerate(api_key, start=1):
+        if not "!" <= char <= "~":
+            what = "white space" if char.isspace() else f"U+{ord(char):04X}"
+            raise ConfigError(
+                f"KIE_API_KEY has a character kie.ai keys never contain ({what} at position "
+                f"{i}): only printable ASCII without spaces; copy the key "
+                "again from kie.ai"
+            )
+    return api_key
+
+
 def _retry_after(resp: httpx.Response) -> float | None:
     value = resp.headers.get("retry-after")
     if not value:
@@ -118,9 +143,8 @@ class KieClient:
         timeouts: Timeouts | None = None,
         max_connections: int = 32,
     ) -> None:
-        if not api_key.strip():
-            raise ConfigError("KIE_API_KEY is empty")
         register_secret(api_key)
+        check_key(api_key)
         self.api_base = check_url(api_base, "KIE_API_BASE")
         self.upload_base = check_url(upload_base, "KIE_UPLOAD_BASE")
         limits = httpx.Limits(
@@ -171,10 +195,13 @@ class KieClient:
             body = resp.json()
         except ValueError:
             body = None
-        has_code = isinstance(body, dict) and isinstance(body.get("code"), int)
-        code: int = body["code"] if has_code else resp.status_code
+        raw_code = body.get("code") if isinstance(body, dict) else None
+        has_code = isinstance(raw_code, int) and not isinstance(raw_code, bool)
+        code = raw_code if isinstance(raw_code, int) and has_code else resp.status_code
         msg = str(body.get("msg", "")) if isinstance(body, dict) else resp.reason_phrase
-        if code == 200 and resp.status_code < 300:
+        # The body code is the status, whatever the HTTP status says (kie-api.md): a success
+        # body under HTTP 500 still carries a task that exists, and is paid for.
+        if code == 200:
             if not isinstance(body, dict):
                 raise AnswerLost("unreadable answer (not JSON)", code=code, **ids)
             return body.get("data")
@@ -187,7 +214,7 @@ class KieClient:
             raise RateLimited(
                 f"rate limited ({detail})", code=code, retry_after=_retry_after(resp), **ids
             )
-        if not has_code and create and resp.status_code in (502, 504):
+        if not has_code and create and resp.status_code in _GATEWAY_GAVE_UP:
             # A gateway gave up waiting: kie.ai itself may well have created the task.
             raise AnswerLost(f"gateway answered {detail}", code=code, **ids)
         if code == 455 or (code >= 500 and code not in (501, 505)):
@@ -208,6 +235,8 @@ class KieClient:
             scene_id=scene_id,
         )
         task_id = data.get("taskId") if isinstance(data, dict) else None
+        if isinstance(task_id, int) and not isinstance(task_id, bool):
+            task_id = str(task_id)  # the task exists: dropping an odd-typed id loses it
         if not isinstance(task_id, str) or not task_id:
             raise AnswerLost("answer 200 without a taskId", code=200, scene_id=scene_id)
         return task_id
@@ -229,7 +258,7 @@ class KieClient:
             task_id=str(data.get("taskId") or task_id),
             state=data["state"],
             param=param if isinstance(param, dict) else None,
-            result_urls=[u for u in urls if isinstance(u, str)] if isinstance(urls, list) else [],
+            result_urls=[u for u in urls if _is_url(u)] if isinstance(urls, list) else [],
             fail_code=_opt_str(data.get("failCode")),
             fail_msg=_opt_str(data.get("failMsg")),
             cost_time_ms=_opt_int(data.get("costTime")),
@@ -257,6 +286,14 @@ class KieClient:
         if isinstance(data, bool) or not isinstance(data, int | float):
             raise ServerError(f"credit answered {data!r}")
         return float(data)
+
+
+def _is_url(value: Any) -> bool:
+    """A result URL the downloader could at least try (empty strings and junk are not)."""
+    if not isinstance(value, str):
+        return False
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
 def _opt_str(value: Any) -> str | None:
