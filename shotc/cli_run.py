@@ -153,7 +153,7 @@ def run_command(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def status_command(files: tuple[Path, ...], refresh: bool, as_json: bool) -> None:
     """What the ledger knows (beside FILES, or in ./.shotc), refreshed from kie.ai."""
-    from shotc.run.commands import status
+    from shotc.run.status import status
 
     sys.exit(status(files, as_json=as_json, refresh=refresh, streams=_streams()))
 
@@ -162,6 +162,6 @@ def status_command(files: tuple[Path, ...], refresh: bool, as_json: bool) -> Non
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 def credits_command(as_json: bool) -> None:
     """The account's credit balance."""
-    from shotc.run.commands import credits_command as balance
+    from shotc.run.status import credits_command as balance
 
     sys.exit(balance(as_json=as_json, streams=_streams()))

@@ -1,4 +1,5 @@
-"""Run stage: the bodies of `plan`, `run`, `status` and `credits`, returning exit codes.
+"""Run stage: the bodies of `plan` and `run`, returning exit codes, and the helpers they share
+with `status` and `credits` (in `shotc.run.status`).
 
 The click layer (`shotc/cli_run.py`) only parses options and calls these. Exit codes follow
 the CLI contract: 0 ok, 1 script errors (nothing sent), 2 usage or configuration, 3 kie.ai
@@ -20,19 +21,15 @@ from typing import IO, TextIO
 from shotc.compiler import CompiledScene, ScriptReadError, compile_paths
 from shotc.run.client import DEFAULT_API_BASE, DEFAULT_UPLOAD_BASE, KieClient, Timeouts
 from shotc.run.config import Config, find_config, load_config
-from shotc.run.errors import ConfigError, Halt, KieError, LocalIOError, RunError, redact
-from shotc.run.ledger import LEDGER_DIR, LEDGER_NAME, Ledger
-from shotc.run.ledger_schema import KIE_STATES, Submission
+from shotc.run.errors import ConfigError, LocalIOError, RunError, redact
+from shotc.run.ledger import Ledger
 from shotc.run.planner import Job, open_ledgers, orphan_jobs, plan_jobs
 from shotc.run.progress import Progress
 from shotc.run.report import (
     credits,
-    dumps,
     plan_json,
     plan_table,
     plan_total,
-    status_json,
-    status_table,
     summary_json,
     summary_table,
 )
@@ -47,7 +44,7 @@ class Streams:
     err: TextIO
 
 
-def _say(streams: Streams, text: str) -> None:
+def say(streams: Streams, text: str) -> None:
     streams.err.write(redact(text) + "\n")
     streams.err.flush()
 
@@ -57,7 +54,7 @@ def _compile(files: Sequence[Path], streams: Streams) -> list[CompiledScene] | i
     try:
         result = compile_paths(list(files))
     except ScriptReadError as exc:
-        _say(streams, f"error: {exc}")
+        say(streams, f"error: {exc}")
         return 4
     if result.diagnostics:
         from shotc.render import render_diagnostics
@@ -66,7 +63,7 @@ def _compile(files: Sequence[Path], streams: Streams) -> list[CompiledScene] | i
         streams.err.write(render_diagnostics(result.diagnostics, colour))
         streams.err.flush()
     if not result.ok:
-        _say(streams, "nothing was sent: fix the errors above first")
+        say(streams, "nothing was sent: fix the errors above first")
         return 1
     return result.scenes
 
@@ -147,7 +144,7 @@ def plan(
                 if ledger is not None:
                     ledger.close()
     except RunError as exc:
-        _say(streams, f"error: {exc}")
+        say(streams, f"error: {exc}")
         return exc.exit_code
     streams.out.write((plan_json(jobs) if as_json else plan_table(jobs)) + "\n")
     return 0
@@ -188,7 +185,7 @@ def run(req: RunRequest, streams: Streams) -> int:
             for ledger in opened:
                 ledger.close()
     except RunError as exc:
-        _say(streams, f"error: {exc}")
+        say(streams, f"error: {exc}")
         return exc.exit_code
 
 
@@ -207,7 +204,7 @@ def _run_locked(
     for ledger in opened:
         for sub in ledger.recover():
             if sub.state == "unknown":
-                _say(
+                say(
                     streams,
                     f"warning: scene {sub.scene_id}: the previous run stopped while "
                     "its createTask was in flight; it is `unknown` (the task may exist)",
@@ -226,7 +223,7 @@ def _run_locked(
     jobs += orphan_jobs(jobs, ledgers, req.out_dir)
     spend = plan_total(jobs)
     if req.budget is not None and spend > req.budget:
-        _say(
+        say(
             streams,
             f"error: over budget: sending {sum(j.will_send for j in jobs)} scene(s) "
             f"would cost ~{credits(spend)} credits, the budget is {credits(req.budget)}; "
@@ -256,7 +253,7 @@ def _run_locked(
     try:
         orch.run()
     except KeyboardInterrupt:
-        _say(streams, "interrupted: requests still in flight are `unknown` until the next run")
+        say(streams, "interrupted: requests still in flight are `unknown` until the next run")
         return INTERRUPTED
     finally:
         downloader.close()
@@ -276,105 +273,4 @@ def _exit_code(jobs: list[Job], *, wait: bool, halted: bool) -> int:
         return 3
     if any(j.io_error for j in jobs):
         return 4
-    return 0
-
-
-# -- status and credits -----------------------------------------------------------------------
-
-
-def status(files: Sequence[Path], *, as_json: bool, refresh: bool, streams: Streams) -> int:
-    try:
-        if files:
-            ledgers = open_ledgers(list(files), create=False)
-        else:
-            path = Path.cwd() / LEDGER_DIR / LEDGER_NAME
-            ledgers = {path: Ledger(path) if path.exists() else None}
-        opened = [ledger for ledger in ledgers.values() if ledger is not None]
-        try:
-            entries, code = _status_entries(files, opened, refresh, streams)
-        finally:
-            for ledger in opened:
-                ledger.close()
-    except RunError as exc:
-        _say(streams, f"error: {exc}")
-        return exc.exit_code
-    if not opened:
-        _say(streams, "no ledger: nothing has been submitted from here yet")
-    streams.out.write((status_json(entries) if as_json else status_table(entries)) + "\n")
-    return code
-
-
-def _status_entries(
-    files: Sequence[Path], ledgers: list[Ledger], refresh: bool, streams: Streams
-) -> tuple[list[tuple[Submission, list[str]]], int]:
-    code = 0
-    with run_lock(ledgers) as free:
-        if free:  # no run in progress: a `sending` left behind is a crash's `unknown`
-            for ledger in ledgers:
-                ledger.recover()
-    subs: list[tuple[Ledger, Submission]] = []
-    for ledger in ledgers:
-        names = [ledger.script_name(f) for f in files] if files else None
-        subs += [(ledger, s) for s in ledger.all_latest(names)]
-    running = [(lg, s) for lg, s in subs if s.running and s.task_id]
-    if refresh and running:
-        code = _refresh(running, streams)
-    entries = []
-    for ledger, sub in subs:
-        fresh = ledger.get(sub.id)
-        entries.append((fresh, [d.path for d in ledger.downloads(sub.id)]))
-    return entries, code
-
-
-def _refresh(running: list[tuple[Ledger, Submission]], streams: Streams) -> int:
-    from concurrent.futures import ThreadPoolExecutor
-
-    try:
-        client = make_client(Config())
-    except ConfigError as exc:
-        _say(streams, f"warning: not refreshed from kie.ai: {exc}")
-        return 0
-
-    def one(item: tuple[Ledger, Submission]) -> int:
-        ledger, sub = item
-        assert sub.task_id is not None
-        try:
-            info = client.record_info(sub.task_id, scene_id=sub.scene_id)
-        except Halt as exc:
-            _say(streams, f"error: {exc}")
-            return 3
-        except KieError as exc:
-            _say(streams, f"warning: {exc}")
-            return 0
-        if info.state in KIE_STATES:
-            ledger.remote(
-                sub.id,
-                info.state,
-                result_urls=info.result_urls,
-                fail_code=info.fail_code,
-                fail_msg=info.fail_msg,
-                cost_time_ms=info.cost_time_ms,
-            )
-        return 0
-
-    try:
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            return max(pool.map(one, running), default=0)
-    finally:
-        client.close()
-
-
-def credits_command(*, as_json: bool, streams: Streams) -> int:
-    try:
-        client = make_client(Config())
-        try:
-            balance = client.credit()
-        finally:
-            client.close()
-    except RunError as exc:
-        _say(streams, f"error: {exc}")
-        return exc.exit_code
-    streams.out.write(
-        (dumps({"credits": balance}) if as_json else f"{credits(balance)} credits") + "\n"
-    )
     return 0

@@ -1,0 +1,117 @@
+"""Run stage: the bodies of `status` and `credits`, returning exit codes.
+
+Split from `shotc.run.commands` (which holds `plan` and `run` and the helpers all four share)
+to keep each module small; the exit codes are the same: 0 ok, 2 configuration, 3 kie.ai
+refused, 4 local I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from shotc.run.commands import Streams, make_client, run_lock, say
+from shotc.run.config import Config
+from shotc.run.errors import ConfigError, Halt, KieError, RunError
+from shotc.run.ledger import LEDGER_DIR, LEDGER_NAME, Ledger
+from shotc.run.ledger_schema import KIE_STATES, Submission
+from shotc.run.planner import open_ledgers
+from shotc.run.report import credits, dumps, status_json, status_table
+
+
+def status(files: Sequence[Path], *, as_json: bool, refresh: bool, streams: Streams) -> int:
+    try:
+        if files:
+            ledgers = open_ledgers(list(files), create=False)
+        else:
+            path = Path.cwd() / LEDGER_DIR / LEDGER_NAME
+            ledgers = {path: Ledger(path) if path.exists() else None}
+        opened = [ledger for ledger in ledgers.values() if ledger is not None]
+        try:
+            entries, code = _status_entries(files, opened, refresh, streams)
+        finally:
+            for ledger in opened:
+                ledger.close()
+    except RunError as exc:
+        say(streams, f"error: {exc}")
+        return exc.exit_code
+    if not opened:
+        say(streams, "no ledger: nothing has been submitted from here yet")
+    streams.out.write((status_json(entries) if as_json else status_table(entries)) + "\n")
+    return code
+
+
+def _status_entries(
+    files: Sequence[Path], ledgers: list[Ledger], refresh: bool, streams: Streams
+) -> tuple[list[tuple[Submission, list[str]]], int]:
+    code = 0
+    with run_lock(ledgers) as free:
+        if free:  # no run in progress: a `sending` left behind is a crash's `unknown`
+            for ledger in ledgers:
+                ledger.recover()
+    subs: list[tuple[Ledger, Submission]] = []
+    for ledger in ledgers:
+        names = [ledger.script_name(f) for f in files] if files else None
+        subs += [(ledger, s) for s in ledger.all_latest(names)]
+    running = [(lg, s) for lg, s in subs if s.running and s.task_id]
+    if refresh and running:
+        code = _refresh(running, streams)
+    entries = []
+    for ledger, sub in subs:
+        fresh = ledger.get(sub.id)
+        entries.append((fresh, [d.path for d in ledger.downloads(sub.id)]))
+    return entries, code
+
+
+def _refresh(running: list[tuple[Ledger, Submission]], streams: Streams) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    try:
+        client = make_client(Config())
+    except ConfigError as exc:
+        say(streams, f"warning: not refreshed from kie.ai: {exc}")
+        return 0
+
+    def one(item: tuple[Ledger, Submission]) -> int:
+        ledger, sub = item
+        assert sub.task_id is not None
+        try:
+            info = client.record_info(sub.task_id, scene_id=sub.scene_id)
+        except Halt as exc:
+            say(streams, f"error: {exc}")
+            return 3
+        except KieError as exc:
+            say(streams, f"warning: {exc}")
+            return 0
+        if info.state in KIE_STATES:
+            ledger.remote(
+                sub.id,
+                info.state,
+                result_urls=info.result_urls,
+                fail_code=info.fail_code,
+                fail_msg=info.fail_msg,
+                cost_time_ms=info.cost_time_ms,
+            )
+        return 0
+
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return max(pool.map(one, running), default=0)
+    finally:
+        client.close()
+
+
+def credits_command(*, as_json: bool, streams: Streams) -> int:
+    try:
+        client = make_client(Config())
+        try:
+            balance = client.credit()
+        finally:
+            client.close()
+    except RunError as exc:
+        say(streams, f"error: {exc}")
+        return exc.exit_code
+    streams.out.write(
+        (dumps({"credits": balance}) if as_json else f"{credits(balance)} credits") + "\n"
+    )
+    return 0
