@@ -6,6 +6,7 @@ command so that merely listing commands (`shotc --help`) does not load httpx.
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +18,13 @@ if TYPE_CHECKING:
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
 _MODES = click.Choice(["std", "pro", "4K"])
+
+
+def _finite(value: float | None) -> float | None:
+    # FloatRange lets nan and inf through (nan < 0 is false); nan would disable the budget.
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter("must be a finite number of credits")
+    return value
 
 
 def _streams() -> Streams:
@@ -80,6 +88,7 @@ def plan_command(
 @click.option(
     "--budget",
     type=click.FloatRange(min=0),
+    callback=lambda _ctx, _param, value: _finite(value),
     help="Refuse to start when the new scenes would cost more credits than this.",
 )
 @click.option(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import math
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -47,6 +48,12 @@ class Streams:
 def say(streams: Streams, text: str) -> None:
     streams.err.write(redact(text) + "\n")
     streams.err.flush()
+
+
+def interrupted(streams: Streams) -> int:
+    """Ctrl-C outside the orchestrator: the contract's 130, not click's "Aborted!" (exit 1)."""
+    say(streams, "interrupted")
+    return INTERRUPTED
 
 
 def _compile(files: Sequence[Path], streams: Streams) -> list[CompiledScene] | int:
@@ -146,6 +153,8 @@ def plan(
     except RunError as exc:
         say(streams, f"error: {exc}")
         return exc.exit_code
+    except KeyboardInterrupt:
+        return interrupted(streams)
     streams.out.write((plan_json(jobs) if as_json else plan_table(jobs)) + "\n")
     return 0
 
@@ -169,6 +178,9 @@ class RunRequest:
 
 def run(req: RunRequest, streams: Streams) -> int:
     try:
+        if req.budget is not None and not (math.isfinite(req.budget) and req.budget >= 0):
+            # Every comparison with NaN is false: `--budget nan` would silently be no budget.
+            raise ConfigError("--budget must be a finite number of credits, 0 or more")
         config = _config(req.config_path, req.files)
         compiled = _compile(req.files, streams)
         if isinstance(compiled, int):
@@ -187,6 +199,9 @@ def run(req: RunRequest, streams: Streams) -> int:
     except RunError as exc:
         say(streams, f"error: {exc}")
         return exc.exit_code
+    except KeyboardInterrupt:
+        # While compiling, planning or printing the summary (the orchestrator handles its own).
+        return interrupted(streams)
 
 
 def _run_locked(

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from shotc.run.commands import Streams, make_client, run_lock, say
-from shotc.run.config import Config
+from shotc.run.commands import Streams, interrupted, make_client, run_lock, say
+from shotc.run.config import CONFIG_NAME, Config, load_config
 from shotc.run.errors import ConfigError, Halt, KieError, RunError
 from shotc.run.ledger import LEDGER_DIR, LEDGER_NAME, Ledger
 from shotc.run.ledger_schema import KIE_STATES, Submission
@@ -19,8 +19,17 @@ from shotc.run.planner import open_ledgers
 from shotc.run.report import credits, dumps, status_json, status_table
 
 
+def _config(files: Sequence[Path]) -> Config:
+    """`shotc.toml` beside the first script, as `run` reads it, or in the current directory
+    when `status` looks at `./.shotc`: its timeouts apply to recordInfo here too."""
+    where = files[0].resolve().parent if files else Path.cwd()
+    path = where / CONFIG_NAME
+    return load_config(path if path.is_file() else None)
+
+
 def status(files: Sequence[Path], *, as_json: bool, refresh: bool, streams: Streams) -> int:
     try:
+        config = _config(files) if refresh else Config()
         if files:
             ledgers = open_ledgers(list(files), create=False)
         else:
@@ -28,13 +37,15 @@ def status(files: Sequence[Path], *, as_json: bool, refresh: bool, streams: Stre
             ledgers = {path: Ledger(path) if path.exists() else None}
         opened = [ledger for ledger in ledgers.values() if ledger is not None]
         try:
-            entries, code = _status_entries(files, opened, refresh, streams)
+            entries, code = _status_entries(files, opened, config if refresh else None, streams)
         finally:
             for ledger in opened:
                 ledger.close()
     except RunError as exc:
         say(streams, f"error: {exc}")
         return exc.exit_code
+    except KeyboardInterrupt:
+        return interrupted(streams)
     if not opened:
         say(streams, "no ledger: nothing has been submitted from here yet")
     streams.out.write((status_json(entries) if as_json else status_table(entries)) + "\n")
@@ -42,8 +53,10 @@ def status(files: Sequence[Path], *, as_json: bool, refresh: bool, streams: Stre
 
 
 def _status_entries(
-    files: Sequence[Path], ledgers: list[Ledger], refresh: bool, streams: Streams
+    files: Sequence[Path], ledgers: list[Ledger], refresh: Config | None, streams: Streams
 ) -> tuple[list[tuple[Submission, list[str]]], int]:
+    """What to show, and the exit code; `refresh` is the configuration to ask kie.ai with, or
+    None not to ask."""
     code = 0
     with run_lock(ledgers) as free:
         if free:  # no run in progress: a `sending` left behind is a crash's `unknown`
@@ -54,8 +67,8 @@ def _status_entries(
         names = [ledger.script_name(f) for f in files] if files else None
         subs += [(ledger, s) for s in ledger.all_latest(names)]
     running = [(lg, s) for lg, s in subs if s.running and s.task_id]
-    if refresh and running:
-        code = _refresh(running, streams)
+    if refresh is not None and running:
+        code = _refresh(running, refresh, streams)
     entries = []
     for ledger, sub in subs:
         fresh = ledger.get(sub.id)
@@ -63,11 +76,11 @@ def _status_entries(
     return entries, code
 
 
-def _refresh(running: list[tuple[Ledger, Submission]], streams: Streams) -> int:
+def _refresh(running: list[tuple[Ledger, Submission]], config: Config, streams: Streams) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
     try:
-        client = make_client(Config())
+        client = make_client(config)
     except ConfigError as exc:
         say(streams, f"warning: not refreshed from kie.ai: {exc}")
         return 0
@@ -111,6 +124,8 @@ def credits_command(*, as_json: bool, streams: Streams) -> int:
     except RunError as exc:
         say(streams, f"error: {exc}")
         return exc.exit_code
+    except KeyboardInterrupt:
+        return interrupted(streams)
     streams.out.write(
         (dumps({"credits": balance}) if as_json else f"{credits(balance)} credits") + "\n"
     )
