@@ -153,6 +153,20 @@ def test_forbidden_transitions_raise_and_change_nothing(ledger: Ledger) -> None:
         ledger.remote(sid, "exploded")
 
 
+def test_success_without_urls_gets_them_filled_in_once(ledger: Ledger) -> None:
+    # What an older shotc recorded when kie.ai said success before filling in resultJson.
+    sid = begin(ledger)
+    ledger.created(sid, "t")
+    ledger.remote(sid, "success", result_urls=[])
+    assert ledger.get(sid).awaiting_result and ledger.get(sid).unsettled
+    assert not ledger.remote(sid, "success", result_urls=[])
+    assert ledger.remote(sid, "success", result_urls=["https://cdn/a.mp4"])
+    sub = ledger.get(sid)
+    assert sub.result_urls == ("https://cdn/a.mp4",) and not sub.unsettled
+    assert not ledger.remote(sid, "success", result_urls=["https://cdn/b.mp4"])  # kept
+    assert states(ledger, sid)[-1] == ("success", "success")
+
+
 def test_transition_table_is_closed() -> None:
     assert set(TRANSITIONS) >= KIE_STATES
     for targets in TRANSITIONS.values():

@@ -245,7 +245,7 @@ def _run_locked(
             "nothing was sent",
         )
         return 3
-    needs_api = any(j.will_send or (j.sub is not None and j.sub.running) for j in jobs)
+    needs_api = any(j.will_send or (j.sub is not None and j.sub.unsettled) for j in jobs)
     client = make_client(config) if needs_api else None
     stop = threading.Event()
     settings = config.run

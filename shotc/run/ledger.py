@@ -26,6 +26,7 @@ from shotc.run.ledger_schema import (
     RESUBMITTABLE,
     RETRYING,
     SENDING,
+    SUCCESS,
     TRANSITIONS,
     UNKNOWN,
     Download,
@@ -41,6 +42,10 @@ LEDGER_NAME = "ledger.sqlite"
 
 class TransitionError(LocalIOError):
     """A state change the state machine forbids: a bug, never silently applied."""
+
+
+def _urls(row: sqlite3.Row) -> list[str]:
+    return list(json.loads(row["result_urls"])) if row["result_urls"] else []
 
 
 def ledger_path_for(script: Path) -> Path:
@@ -286,13 +291,22 @@ class Ledger:
         fail_msg: str | None = None,
         cost_time_ms: int | None = None,
     ) -> bool:
-        """Record a state read from recordInfo; whether it changed anything."""
+        """Record a state read from recordInfo; whether it changed anything. The only change
+        to a `success` row is result URLs filled in where it has none (an older shotc recorded
+        `success` before kie.ai had filled in resultJson)."""
         if state not in KIE_STATES:
             raise TransitionError(f"kie.ai state {state!r} is not one this ledger knows")
         with self._tx() as conn:
-            row = conn.execute("SELECT state FROM submissions WHERE id = ?", (sid,)).fetchone()
+            row = conn.execute(
+                "SELECT state, result_urls FROM submissions WHERE id = ?", (sid,)
+            ).fetchone()
             if row is None:
                 raise TransitionError(f"no submission {sid}")
+            if row["state"] == SUCCESS == state and result_urls and not _urls(row):
+                urls = json.dumps(result_urls)
+                conn.execute("UPDATE submissions SET result_urls = ? WHERE id = ?", (urls, sid))
+                self._event(conn, sid, SUCCESS, SUCCESS, "result URLs")
+                return True
             if row["state"] == state:
                 return False
             fields: dict[str, Any] = {}

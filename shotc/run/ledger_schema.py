@@ -183,6 +183,17 @@ class Submission:
     def running(self) -> bool:
         return self.state in RUNNING
 
+    @property
+    def awaiting_result(self) -> bool:
+        """`success` recorded without a result URL (by an older shotc that took kie.ai's word
+        before resultJson was filled in): the clip is paid for, so recordInfo is asked again."""
+        return self.state == SUCCESS and not self.result_urls
+
+    @property
+    def unsettled(self) -> bool:
+        """Worth asking recordInfo about: still running, or finished without a URL yet."""
+        return self.running or self.awaiting_result
+
     @staticmethod
     def from_row(row: sqlite3.Row) -> Submission:
         d: dict[str, Any] = dict(row)

@@ -143,7 +143,7 @@ class Orchestrator:
                 signal.signal(signal.SIGINT, previous)
         for job in self.jobs:
             if not job.outcome:
-                running = job.sub is not None and job.sub.running
+                running = job.sub is not None and job.sub.unsettled
                 job.outcome = RUNNING if running else NOT_SENT
                 job.message = "stopped waiting" if running else "stopped before sending"
         self._progress.finish(self.jobs)
@@ -173,7 +173,7 @@ class Orchestrator:
                 return
             sub = job.sub
             assert sub is not None
-            if sub.running:
+            if sub.unsettled:
                 assert self._client is not None
                 stopped = follow(
                     job,
@@ -203,7 +203,7 @@ class Orchestrator:
             else:
                 self._finish(job, UNKNOWN_OUT, f"ledger state {sub.state}")
         except Stopped:
-            running = job.sub is not None and job.sub.running
+            running = job.sub is not None and job.sub.unsettled
             self._finish(job, RUNNING if running else NOT_SENT, "stopped")
         except Halt as exc:
             self._set_halt(exc)

@@ -14,8 +14,9 @@ from shotc.run.commands import Streams, interrupted, make_client, run_lock, say
 from shotc.run.config import CONFIG_NAME, Config, load_config
 from shotc.run.errors import ConfigError, Halt, KieError, RunError
 from shotc.run.ledger import LEDGER_DIR, LEDGER_NAME, Ledger
-from shotc.run.ledger_schema import KIE_STATES, Submission
+from shotc.run.ledger_schema import Submission
 from shotc.run.planner import open_ledgers
+from shotc.run.polling import record_answer
 from shotc.run.report import credits, dumps, status_json, status_table
 
 
@@ -66,7 +67,7 @@ def _status_entries(
     for ledger in ledgers:
         names = [ledger.script_name(f) for f in files] if files else None
         subs += [(ledger, s) for s in ledger.all_latest(names)]
-    running = [(lg, s) for lg, s in subs if s.running and s.task_id]
+    running = [(lg, s) for lg, s in subs if s.unsettled and s.task_id]
     if refresh is not None and running:
         code = _refresh(running, refresh, streams)
     entries = []
@@ -96,15 +97,7 @@ def _refresh(running: list[tuple[Ledger, Submission]], config: Config, streams: 
         except KieError as exc:
             say(streams, f"warning: {exc}")
             return 0
-        if info.state in KIE_STATES:
-            ledger.remote(
-                sub.id,
-                info.state,
-                result_urls=info.result_urls,
-                fail_code=info.fail_code,
-                fail_msg=info.fail_msg,
-                cost_time_ms=info.cost_time_ms,
-            )
+        record_answer(ledger, sub.id, info)  # the same rules as `run`'s polling
         return 0
 
     try:
