@@ -1,20 +1,16 @@
 """Run stage: the ledger, a SQLite file that remembers every upload, submission and download.
 
-WAL journal, `synchronous=FULL`, one transaction per state change (with an `events` row), so
-the intent committed before a POST and the task id committed after it survive a crash, a
-Ctrl-C or a power cut. One connection shared by the run's threads behind a lock: each change
-is a few rows, far cheaper than the HTTP call around it.
+This module holds the submissions and their state machine; the file itself (transactions,
+migrations) and the download and upload records are in `shotc.run.ledger_store`. One
+transaction per state change, with an `events` row, so the intent committed before a POST
+and the task id committed after it survive a crash, a Ctrl-C or a power cut.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +25,12 @@ from shotc.run.ledger_schema import (
     SUCCESS,
     TRANSITIONS,
     UNKNOWN,
-    Download,
     Event,
     Submission,
-    Upload,
-    migrate,
 )
+from shotc.run.ledger_store import LEDGER_DIR, LEDGER_NAME, LedgerStore
 
-LEDGER_DIR = ".shotc"
-LEDGER_NAME = "ledger.sqlite"
+__all__ = ["LEDGER_DIR", "LEDGER_NAME", "Ledger", "TransitionError", "ledger_path_for"]
 
 
 class TransitionError(LocalIOError):
@@ -52,64 +45,8 @@ def ledger_path_for(script: Path) -> Path:
     return script.resolve().parent / LEDGER_DIR / LEDGER_NAME
 
 
-class Ledger:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        # The project directory: scripts are stored relative to it so the project can move.
-        self.root = path.parent.parent if path.parent.name == LEDGER_DIR else path.parent
-        self._lock = threading.RLock()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(
-                path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            self._conn.row_factory = sqlite3.Row
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._conn.execute("PRAGMA foreign_keys=ON")
-            migrate(self._conn)
-        except (OSError, sqlite3.Error, ValueError) as exc:
-            raise LocalIOError(f"ledger {path}: {exc}") from None
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
-
-    def __enter__(self) -> Ledger:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def script_name(self, script: Path) -> str:
-        try:
-            return script.resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return script.resolve().as_posix()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            try:
-                self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise LocalIOError(f"ledger {self.path}: {exc}") from None
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            try:
-                self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                raise LocalIOError(f"ledger {self.path}: {exc}") from None
-
-    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            try:
-                return self._conn.execute(sql, args).fetchall()
-            except sqlite3.Error as exc:
-                raise LocalIOError(f"ledger {self.path}: {exc}") from None
+class Ledger(LedgerStore):
+    """Every submission and its state changes (with the files it inherits)."""
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -152,15 +89,6 @@ class Ledger:
         return [Event(**dict(r)) for r in rows]
 
     # -- state changes: one transaction each ---------------------------------------------
-
-    def _event(
-        self, conn: sqlite3.Connection, sid: int, old: str | None, new: str, detail: str | None
-    ) -> None:
-        conn.execute(
-            "INSERT INTO events (submission_id, at, from_state, to_state, detail) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (sid, time.time(), old, new, detail),
-        )
 
     def begin(
         self,
@@ -348,53 +276,3 @@ class Ledger:
                     )
                 changed.append(int(row["id"]))
         return [self.get(i) for i in changed]
-
-    # -- downloads ------------------------------------------------------------------------
-
-    def record_download(self, sid: int, path: Path, sha256: str, size: int) -> None:
-        mtime_ns = os.stat(path).st_mtime_ns
-        with self._tx() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO downloads VALUES (?, ?, ?, ?, ?, ?)",
-                (sid, str(path), sha256, size, mtime_ns, time.time()),
-            )
-            self._event(conn, sid, None, "downloaded", str(path))
-
-    def downloads(self, sid: int) -> list[Download]:
-        rows = self._query("SELECT * FROM downloads WHERE submission_id = ?", (sid,))
-        return [Download(**dict(r)) for r in rows]
-
-    def downloads_at(self, path: Path) -> list[Download]:
-        rows = self._query("SELECT * FROM downloads WHERE path = ?", (str(path),))
-        return [Download(**dict(r)) for r in rows]
-
-    def move_download(self, old: Path, new: Path) -> None:
-        """A recorded file was set aside (renamed) to make room: follow it."""
-        with self._tx() as conn:
-            conn.execute(
-                "UPDATE OR REPLACE downloads SET path = ? WHERE path = ?", (str(new), str(old))
-            )
-
-    # -- uploads --------------------------------------------------------------------------
-
-    def upload(self, sha256: str, base: str) -> Upload | None:
-        rows = self._query("SELECT * FROM uploads WHERE sha256 = ? AND base = ?", (sha256, base))
-        return Upload(**dict(rows[0])) if rows else None
-
-    def record_upload(self, up: Upload) -> None:
-        with self._tx() as conn:
-            conn.execute(
-                "INSERT OR REPLACE INTO uploads (sha256, base, url, name, size, uploaded_at,"
-                " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (up.sha256, up.base, up.url, up.name, up.size, up.uploaded_at, up.expires_at),
-            )
-
-    def forget_upload(self, up: Upload) -> bool:
-        """Drop this cached upload; whether it was still there. Only this very upload (same
-        time) goes: a fresh one of the same file recorded meanwhile stays."""
-        with self._tx() as conn:
-            cur = conn.execute(
-                "DELETE FROM uploads WHERE sha256 = ? AND base = ? AND uploaded_at = ?",
-                (up.sha256, up.base, up.uploaded_at),
-            )
-            return cur.rowcount > 0

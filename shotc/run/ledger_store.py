@@ -1,0 +1,144 @@
+"""Run stage: the ledger's SQLite file (opening, migrating, transactions) and its records of
+files on disk and at kie.ai: downloads and uploads.
+
+WAL journal, `synchronous=FULL`, one transaction per change (with an `events` row). One
+connection shared by the run's threads behind a lock: each change is a few rows, far cheaper
+than the HTTP call around it. `Ledger` (`shotc.run.ledger`) adds the submissions and their
+state machine on top.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Self
+
+from shotc.run.errors import LocalIOError
+from shotc.run.ledger_schema import Download, Upload, migrate
+
+LEDGER_DIR = ".shotc"
+LEDGER_NAME = "ledger.sqlite"
+
+
+class LedgerStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        # The project directory: scripts are stored relative to it so the project can move.
+        self.root = path.parent.parent if path.parent.name == LEDGER_DIR else path.parent
+        self._lock = threading.RLock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                path, timeout=30, isolation_level=None, check_same_thread=False
+            )
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            migrate(self._conn)
+        except (OSError, sqlite3.Error, ValueError) as exc:
+            raise LocalIOError(f"ledger {path}: {exc}") from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def script_name(self, script: Path) -> str:
+        try:
+            return script.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return script.resolve().as_posix()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise LocalIOError(f"ledger {self.path}: {exc}") from None
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            try:
+                self._conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise LocalIOError(f"ledger {self.path}: {exc}") from None
+
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise LocalIOError(f"ledger {self.path}: {exc}") from None
+
+    def _event(
+        self, conn: sqlite3.Connection, sid: int, old: str | None, new: str, detail: str | None
+    ) -> None:
+        conn.execute(
+            "INSERT INTO events (submission_id, at, from_state, to_state, detail) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (sid, time.time(), old, new, detail),
+        )
+
+    # -- downloads ------------------------------------------------------------------------
+
+    def record_download(self, sid: int, path: Path, sha256: str, size: int) -> None:
+        mtime_ns = os.stat(path).st_mtime_ns
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO downloads VALUES (?, ?, ?, ?, ?, ?)",
+                (sid, str(path), sha256, size, mtime_ns, time.time()),
+            )
+            self._event(conn, sid, None, "downloaded", str(path))
+
+    def downloads(self, sid: int) -> list[Download]:
+        rows = self._query("SELECT * FROM downloads WHERE submission_id = ?", (sid,))
+        return [Download(**dict(r)) for r in rows]
+
+    def downloads_at(self, path: Path) -> list[Download]:
+        rows = self._query("SELECT * FROM downloads WHERE path = ?", (str(path),))
+        return [Download(**dict(r)) for r in rows]
+
+    def move_download(self, old: Path, new: Path) -> None:
+        """A recorded file was set aside (renamed) to make room: follow it."""
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE OR REPLACE downloads SET path = ? WHERE path = ?", (str(new), str(old))
+            )
+
+    # -- uploads --------------------------------------------------------------------------
+
+    def upload(self, sha256: str, base: str) -> Upload | None:
+        rows = self._query("SELECT * FROM uploads WHERE sha256 = ? AND base = ?", (sha256, base))
+        return Upload(**dict(rows[0])) if rows else None
+
+    def record_upload(self, up: Upload) -> None:
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO uploads (sha256, base, url, name, size, uploaded_at,"
+                " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (up.sha256, up.base, up.url, up.name, up.size, up.uploaded_at, up.expires_at),
+            )
+
+    def forget_upload(self, up: Upload) -> bool:
+        """Drop this cached upload; whether it was still there. Only this very upload (same
+        time) goes: a fresh one of the same file recorded meanwhile stays."""
+        with self._tx() as conn:
+            cur = conn.execute(
+                "DELETE FROM uploads WHERE sha256 = ? AND base = ? AND uploaded_at = ?",
+                (up.sha256, up.base, up.uploaded_at),
+            )
+            return cur.rowcount > 0
