@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Self
 
@@ -69,8 +69,14 @@ class LedgerStore:
                 raise LocalIOError(f"ledger {self.path}: {exc}") from None
             try:
                 yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
+            except BaseException as exc:
+                # SQLite may have rolled back on its own already (disk full, I/O error).
+                with suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    # A constraint (a task id the ledger already holds) or a failing disk:
+                    # a ledger failure like any other, never a raw sqlite3 traceback.
+                    raise LocalIOError(f"ledger {self.path}: {exc}") from None
                 raise
             try:
                 self._conn.execute("COMMIT")

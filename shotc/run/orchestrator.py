@@ -10,6 +10,7 @@ answered and recorded, and then waiting stops; the tasks go on at kie.ai.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
@@ -44,6 +45,7 @@ from shotc.run.uploads import Resolved, Uploader, unfetchable
 # Outcomes reported per job in the summary.
 DONE, CACHED, FAILED, UNKNOWN_OUT = "done", "cached", "failed", "unknown"
 REFUSED, NOT_SENT, RUNNING, ERROR = "refused", "not sent", "running", "error"
+NOT_RESENT = "Not re-sent: pass --resubmit-unknown to send it again"
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,12 +166,8 @@ class Orchestrator:
                 if not self._submit(job, ledger):
                     return
             elif job.sub is None or job.sub.state == UNKNOWN:
-                self._finish(
-                    job,
-                    UNKNOWN_OUT,
-                    "the POST got no answer; the task may exist. "
-                    "Not re-sent: pass --resubmit-unknown to send it again",
-                )
+                why = "the POST got no answer; the task may exist."
+                self._finish(job, UNKNOWN_OUT, f"{why} {NOT_RESENT}")
                 return
             sub = job.sub
             assert sub is not None
@@ -302,72 +300,78 @@ class Orchestrator:
         (submission id, the error if it may be retried, or None when the job is settled).
         A Rejected error asks for the request to be resolved again with fresh uploads."""
         assert self._client is not None and self._uploader is not None
-        if sid is None:
-            sub = ledger.begin(
-                scene_key=job.key,
-                take=job.take,
-                script=job.script_name,
-                scene_id=job.scene_id,
-                film_title=job.film_title,
-                request=job.canonical,
-                seconds=job.seconds,
-                mode=job.mode,
-                sound=job.sound,
-                est_credits=job.est_credits,
-                replaces_unknown=replaces,
-            )
-            sid = sub.id
-        else:
-            ledger.attempt(sid)
-        self._progress.update(job, "sending")
+        counts = False  # nothing has left this machine yet: the slot goes back unused
         try:
-            task_id = self._client.create_task(resolved.body, scene_id=job.scene_id)
-        except (NotSent, RateLimited, ServerError) as exc:
-            # Nothing was created, so this attempt is not one of the N new tasks per period.
-            self.limiter.release(slot, counts=False)
-            ledger.retrying(sid, str(exc))
-            return sid, exc
-        except AnswerLost as exc:
-            self.limiter.release(slot)
-            ledger.unknown(sid, str(exc))
-            self._finish(
-                job,
-                UNKNOWN_OUT,
-                f"{exc}; the task may exist. Not re-sent: pass --resubmit-unknown to send it again",
-            )
-            return sid, None
-        except Halt as exc:
-            self.limiter.release(slot)
-            ledger.not_sent(sid, str(exc))
-            self._set_halt(exc)
-            self._finish(job, NOT_SENT, str(exc))
-            return sid, None
-        except Rejected as exc:
-            self.limiter.release(slot)
-            if unfetchable(exc):
-                if resolved.cached and not refreshed:
-                    ledger.retrying(sid, f"{exc}; uploading its media again")
-                    return sid, exc
-                # No longer trusted, fresh or not: the next run uploads these files again.
-                self._uploader.forget(resolved.uploads, ledger)
-            ledger.not_sent(sid, str(exc))
-            self._finish(job, REFUSED, str(exc))
-            return sid, None
-        except Exception as exc:
-            # We cannot tell whether it left: treat it like a lost answer.
-            self.limiter.release(slot)
-            ledger.unknown(sid, f"internal error while sending: {exc!r}")
-            raise
-        self.limiter.release(slot)
-        try:
-            ledger.created(sid, task_id)
-        except LocalIOError as exc:
-            # The row stays `sending` (so `unknown` next run); the id must reach the user.
-            raise LocalIOError(f"task {task_id} was created but not recorded: {exc}") from None
+            if sid is None:
+                sid = ledger.begin(
+                    scene_key=job.key,
+                    take=job.take,
+                    script=job.script_name,
+                    scene_id=job.scene_id,
+                    film_title=job.film_title,
+                    request=job.canonical,
+                    seconds=job.seconds,
+                    mode=job.mode,
+                    sound=job.sound,
+                    est_credits=job.est_credits,
+                    replaces_unknown=replaces,
+                ).id
+            else:
+                ledger.attempt(sid)
+            self._progress.update(job, "sending")
+            counts = True  # from here a task may exist: the slot ages from the answer
+            try:
+                task_id = self._client.create_task(resolved.body, scene_id=job.scene_id)
+            except (NotSent, RateLimited, ServerError) as exc:
+                # Nothing was created, so this attempt is not one of the N new tasks a period.
+                counts = False
+                ledger.retrying(sid, str(exc))
+                return sid, exc
+            except AnswerLost as exc:
+                ledger.unknown(sid, str(exc))
+                self._finish(job, UNKNOWN_OUT, f"{exc}; the task may exist. {NOT_RESENT}")
+                return sid, None
+            except Halt as exc:
+                ledger.not_sent(sid, str(exc))
+                self._set_halt(exc)
+                self._finish(job, NOT_SENT, str(exc))
+                return sid, None
+            except Rejected as exc:
+                if unfetchable(exc):
+                    if resolved.cached and not refreshed:
+                        ledger.retrying(sid, f"{exc}; uploading its media again")
+                        return sid, exc
+                    # No longer trusted, fresh or not: the next run uploads these files again.
+                    self._uploader.forget(resolved.uploads, ledger)
+                ledger.not_sent(sid, str(exc))
+                self._finish(job, REFUSED, str(exc))
+                return sid, None
+            except Exception as exc:
+                # We cannot tell whether it left: treat it like a lost answer.
+                ledger.unknown(sid, f"internal error while sending: {exc!r}")
+                raise
+            self._record_created(ledger, sid, task_id)
+        finally:
+            # On every path, a failing ledger write included: a slot never given back would
+            # leave every later acquire() waiting for ever.
+            self.limiter.release(slot, counts=counts)
         job.sub = ledger.get(sid)
         job.created_now = True
         self._progress.update(job, "submitted", task_id)
         return task_id
+
+    @staticmethod
+    def _record_created(ledger: Ledger, sid: int, task_id: str) -> None:
+        try:
+            ledger.created(sid, task_id)
+        except LocalIOError as exc:
+            # The task exists and is paid for: its id must reach the user, and the ledger if it
+            # still can (`unknown` with the id in its error: not re-sent without
+            # --resubmit-unknown). Else the row stays `sending`, `unknown` on the next run.
+            why = f"task {task_id} was created but not recorded: {exc}"
+            with contextlib.suppress(LocalIOError):
+                ledger.unknown(sid, why)
+            raise LocalIOError(why) from None
 
     def _download(self, job: Job, ledger: Ledger) -> None:
         assert job.sub is not None
