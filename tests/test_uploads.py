@@ -3,6 +3,7 @@ not fetch our media, and forgetting stale uploads in favour of this run's own.""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from shotc.run.client import DEFAULT_UPLOAD_BASE, KieClient
 from shotc.run.config import RunSettings
-from shotc.run.errors import Rejected
+from shotc.run.errors import MediaChanged, Rejected
 from shotc.run.ledger import Ledger
 from shotc.run.ledger_schema import Upload
 from shotc.run.scene_key import DigestCache
@@ -81,3 +82,21 @@ def test_refresh_forgets_cached_uploads_and_uses_this_runs_own(tmp_path: Path) -
     assert ledger.upload(digest, "https://up.test") is None
     assert isinstance(ledger.upload(digest, "https://staging.test"), Upload)
     ledger.close()
+
+
+def test_the_content_the_key_was_made_of_is_what_is_sent(tmp_path: Path) -> None:
+    image = tmp_path / "a.png"
+    image.write_bytes(b"\x89PNG planned")
+    planned = hashlib.sha256(image.read_bytes()).hexdigest()
+    request = {"input": {"image_urls": [image.as_uri()]}}
+    ledger = Ledger(tmp_path / ".shotc" / "ledger.sqlite")
+    sent: list[str] = []
+
+    image.write_bytes(b"\x89PNG edited after planning")
+    with pytest.raises(MediaChanged, match="changed after"):
+        uploader("https://up.test", sent).resolve(request, ledger, media={image: planned})
+    assert sent == []  # nothing uploaded, so nothing can be sent under the old key
+
+    image.write_bytes(b"\x89PNG planned")
+    done = uploader("https://up.test", sent).resolve(request, ledger, media={image: planned})
+    assert len(sent) == 1 and done.uploads[0].sha256 == planned

@@ -266,19 +266,23 @@ class KieClient:
             complete_time=_opt_int(data.get("completeTime")),
         )
 
-    def upload_file(self, path: Path, *, upload_path: str, file_name: str, mime: str) -> str:
-        """Stream-upload a local file; its public `downloadUrl`. Uploads are free and the
-        name is fixed by content digest, so any failure may simply be retried."""
-        with path.open("rb") as fh:
-            data = self._call(
-                "POST",
-                f"{self.upload_base}/api/file-stream-upload",
-                files={"file": (file_name, fh, mime)},
-                data={"uploadPath": upload_path, "fileName": file_name},
-            )
+    def upload_file(
+        self, content: bytes | Path, *, upload_path: str, file_name: str, mime: str
+    ) -> str:
+        """Upload a file; its public `downloadUrl`. Uploads are free and the name is fixed by
+        content digest, so any failure may simply be retried. `content` is best given as the
+        bytes the caller has digested: a path is read here, and the file may have changed."""
+        if isinstance(content, Path):
+            content = content.read_bytes()
+        data = self._call(
+            "POST",
+            f"{self.upload_base}/api/file-stream-upload",
+            files={"file": (file_name, content, mime)},
+            data={"uploadPath": upload_path, "fileName": file_name},
+        )
         url = data.get("downloadUrl") if isinstance(data, dict) else None
         if not isinstance(url, str) or not url:
-            raise ServerError(f"upload of {path.name} answered without a downloadUrl")
+            raise ServerError(f"upload of {file_name} answered without a downloadUrl")
         return url
 
     def credit(self) -> float:

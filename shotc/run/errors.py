@@ -57,6 +57,12 @@ class LocalIOError(RunError):
     exit_code = 4
 
 
+class MediaChanged(LocalIOError):
+    """A local medium changed after the run computed its scene's key from it. Sending the new
+    content under the old key would let the next run, which sees a new key, pay for the same
+    request again; so the scene is not sent, and the next run plans it afresh."""
+
+
 class KieError(RunError):
     """An answer (or a missing answer) from kie.ai, with who it concerned."""
 

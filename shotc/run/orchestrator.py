@@ -222,7 +222,7 @@ class Orchestrator:
             return False
         assert self._client is not None and self._uploader is not None and job.request
         self._progress.update(job, "uploading")
-        resolved = self._uploader.resolve(job.request, ledger)
+        resolved = self._uploader.resolve(job.request, ledger, media=job.media)
         replaces = job.sub.id if job.sub is not None and job.sub.state == UNKNOWN else None
         sid: int | None = None
         attempt = 0  # retries after 5xx and connection errors
@@ -261,7 +261,9 @@ class Orchestrator:
                 refreshed = True
                 self._progress.update(job, "uploading", "cached uploads refused: uploading again")
                 try:
-                    resolved = self._uploader.refresh(job.request, resolved, ledger)
+                    resolved = self._uploader.refresh(
+                        job.request, resolved, ledger, media=job.media
+                    )
                 except BaseException as err:
                     ledger.not_sent(sid, f"uploading again failed: {err or type(err).__name__}")
                     raise

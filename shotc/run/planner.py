@@ -53,6 +53,8 @@ class Job:
     will_send: bool
     sub: Submission | None = None
     orphan: bool = False
+    # Each local medium's content digest as the key was computed from it: what gets uploaded.
+    media: dict[Path, str] = field(default_factory=dict)
     # filled in by the orchestrator
     status: str = "queued"
     outcome: str = ""
@@ -127,6 +129,22 @@ def open_ledgers(scripts: list[Path], *, create: bool) -> dict[Path, Ledger | No
     return out
 
 
+def _key_and_media(
+    request: dict[str, Any], digest: DigestCache
+) -> tuple[str, str, dict[Path, str]]:
+    """The scene key, its canonical JSON, and the digest of each local file as the key used
+    it: the upload must send that very content, even if the file is edited meanwhile."""
+    media: dict[Path, str] = {}
+
+    def once(path: Path) -> str:
+        if path not in media:
+            media[path] = digest(path)
+        return media[path]
+
+    key, canonical = scene_key(request, once)
+    return key, canonical, media
+
+
 def plan_jobs(
     scenes: list[CompiledScene],
     ledgers: dict[Path, Ledger | None],
@@ -142,7 +160,7 @@ def plan_jobs(
     jobs: dict[tuple[Path, str, int], Job] = {}
     for scene in scenes:
         request = apply_mode(scene.request, mode)
-        key, canonical = scene_key(request, digest)
+        key, canonical, media = _key_and_media(request, digest)
         lpath = ledger_path_for(scene.script)
         ledger = ledgers.get(lpath)
         target = output_dir(scene.script, out_dir) / clip_name(scene.scene_id, take)
@@ -173,6 +191,7 @@ def plan_jobs(
             plan_state=state,
             will_send=send,
             sub=latest,
+            media=media,
         )
     return list(jobs.values())
 

@@ -15,10 +15,12 @@ resolves it again with uploads made in this run (`refresh`).
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import re
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,7 @@ from urllib.parse import urlsplit
 
 from shotc.run.client import KieClient
 from shotc.run.config import RunSettings
-from shotc.run.errors import LocalIOError, Rejected
+from shotc.run.errors import LocalIOError, MediaChanged, Rejected
 from shotc.run.ledger import Ledger
 from shotc.run.ledger_schema import Upload
 from shotc.run.retry import Backoff, call_with_retries
@@ -100,14 +102,23 @@ class Uploader:
         return self._mine.get(up.sha256) == up.uploaded_at
 
     def resolve(
-        self, request: dict[str, Any], ledger: Ledger, *, fresh_only: bool = False
+        self,
+        request: dict[str, Any],
+        ledger: Ledger,
+        *,
+        media: Mapping[Path, str] | None = None,
+        fresh_only: bool = False,
     ) -> Resolved:
         """Every `file://` medium replaced by its upload URL; with `fresh_only`, only uploads
-        made in this run are used (older cache entries are uploaded again)."""
+        made in this run are used (older cache entries are uploaded again).
+
+        `media` maps each file to the digest the scene key was computed from: exactly that
+        content is sent, or MediaChanged is raised (the file was edited since)."""
         used: dict[str, Upload] = {}
 
         def url(path: Path) -> str:
-            up = self._upload_for(path, ledger, fresh_only=fresh_only)
+            expected = media.get(path) if media is not None else None
+            up = self._upload_for(path, ledger, expected, fresh_only=fresh_only)
             used[up.sha256] = up
             return up.url
 
@@ -115,11 +126,18 @@ class Uploader:
         uploads = tuple(used.values())
         return Resolved(body, uploads, tuple(u for u in uploads if not self._is_mine(u)))
 
-    def refresh(self, request: dict[str, Any], stale: Resolved, ledger: Ledger) -> Resolved:
+    def refresh(
+        self,
+        request: dict[str, Any],
+        stale: Resolved,
+        ledger: Ledger,
+        *,
+        media: Mapping[Path, str] | None = None,
+    ) -> Resolved:
         """After a refusal that may mean kie.ai could not fetch `stale`'s cached uploads:
         forget them and resolve the request again with this run's uploads only."""
         self.forget(stale.cached, ledger)
-        return self.resolve(request, ledger, fresh_only=True)
+        return self.resolve(request, ledger, media=media, fresh_only=True)
 
     def forget(self, uploads: tuple[Upload, ...], ledger: Ledger) -> None:
         """Take these uploads out of the cache, so the next use uploads the file again."""
@@ -127,8 +145,10 @@ class Uploader:
             with self._lock_for(up.sha256):
                 ledger.forget_upload(up)
 
-    def _upload_for(self, path: Path, ledger: Ledger, *, fresh_only: bool) -> Upload:
-        digest = self._digest(path)
+    def _upload_for(
+        self, path: Path, ledger: Ledger, expected: str | None, *, fresh_only: bool
+    ) -> Upload:
+        digest = expected if expected is not None else self._digest(path)
         # One upload per file even when several scenes need it at the same moment.
         with self._lock_for(digest):
             now = time.time()
@@ -140,6 +160,16 @@ class Uploader:
             ):
                 self.reused += 1
                 return cached
+            # Read once and send those very bytes: the file may change at any moment.
+            try:
+                content = path.read_bytes()
+            except OSError as exc:
+                raise LocalIOError(f"cannot read {path}: {exc.strerror or exc}") from None
+            if hashlib.sha256(content).hexdigest() != digest:
+                raise MediaChanged(
+                    f"{path} changed after this run computed the scene's key from it: not sent "
+                    "(sending it would pay again on the next run); run again to send it"
+                )
             name = digest[:32] + path.suffix.lower()
             mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             backoff = Backoff(
@@ -147,15 +177,13 @@ class Uploader:
             )
             url = call_with_retries(
                 lambda: self._client.upload_file(
-                    path, upload_path=UPLOAD_PATH, file_name=name, mime=mime
+                    content, upload_path=UPLOAD_PATH, file_name=name, mime=mime
                 ),
                 backoff=backoff,
                 stop=self._stop,
             )
-            if self._digest(path) != digest:
-                raise LocalIOError(f"{path} changed while it was being uploaded")
-            size = path.stat().st_size
-            up = Upload(digest, self.base, url, name, size, now, now + self._settings.upload_ttl)
+            size, expires = len(content), now + self._settings.upload_ttl
+            up = Upload(digest, self.base, url, name, size, now, expires)
             ledger.record_upload(up)
             self._mine[digest] = now
             self.uploaded += 1
