@@ -192,7 +192,8 @@ def run(req: RunRequest, streams: Streams) -> int:
             with run_lock(opened) as locked:
                 if not locked:
                     raise LocalIOError("another `shotc run` is using this project's ledger")
-                return _run_locked(req, config, scenes, ledgers, opened, streams)
+                others = [s for s in compiled if s not in scenes]
+                return _run_locked(req, config, (scenes, others), ledgers, opened, streams)
         finally:
             for ledger in opened:
                 ledger.close()
@@ -207,11 +208,14 @@ def run(req: RunRequest, streams: Streams) -> int:
 def _run_locked(
     req: RunRequest,
     config: Config,
-    scenes: list[CompiledScene],
+    selected: tuple[list[CompiledScene], list[CompiledScene]],
     ledgers: dict[Path, Ledger | None],
     opened: list[Ledger],
     streams: Streams,
 ) -> int:
+    """The run itself, holding the lock. `selected`: the scenes to run, and the ones
+    `--scene` left out (whose current versions must not be taken for older ones)."""
+    scenes, others = selected
     from shotc.run.downloads import Downloader
     from shotc.run.orchestrator import Orchestrator, RunOptions
     from shotc.run.retry import Backoff
@@ -235,7 +239,9 @@ def _run_locked(
         out_dir=req.out_dir,
         digest=digest,
     )
-    jobs += orphan_jobs(jobs, ledgers, req.out_dir)
+    jobs += orphan_jobs(
+        jobs, ledgers, req.out_dir, others=others, mode=req.mode, take=req.take, digest=digest
+    )
     spend = plan_total(jobs)
     if req.budget is not None and spend > req.budget:
         say(

@@ -8,6 +8,7 @@ request is paid for once and its clip written under each scene's name.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 from shotc.compiler import CompiledScene
 from shotc.run.config import Config, estimate_request
 from shotc.run.downloads import clip_name
+from shotc.run.errors import LocalIOError
 from shotc.run.ledger import Ledger, ledger_path_for
 from shotc.run.ledger_schema import (
     ABANDONED,
@@ -197,11 +199,34 @@ def plan_jobs(
 
 
 def orphan_jobs(
-    jobs: list[Job], ledgers: dict[Path, Ledger | None], out_dir: Path | None
+    jobs: list[Job],
+    ledgers: dict[Path, Ledger | None],
+    out_dir: Path | None,
+    *,
+    others: Sequence[CompiledScene] = (),
+    mode: str | None = None,
+    take: int = 1,
+    digest: DigestCache | None = None,
 ) -> list[Job]:
     """Older versions of these scripts' scenes still running, or finished and never
-    downloaded: paid for, so `run` follows and fetches them too, beside the current clip."""
+    downloaded: paid for, so `run` follows and fetches them too, beside the current clip.
+
+    `others` are the scripts' scenes that `--scene` left out: their current versions are
+    not older ones either, just not part of this run."""
     current = {(j.ledger_path, j.key, j.take) for j in jobs}
+    unkeyed: set[tuple[Path, str, str]] = set()
+    for scene in others:
+        lpath = ledger_path_for(scene.script)
+        try:
+            key = _key_and_media(apply_mode(scene.request, mode), digest or DigestCache())[0]
+        except LocalIOError:
+            # Its media cannot be read now, so which submission is its current version cannot
+            # be told: none of its is called an older version (a full run sorts them out).
+            ledger = ledgers.get(lpath)
+            name = ledger.script_name(scene.script) if ledger else _rel(lpath, scene.script)
+            unkeyed.add((lpath, name, scene.scene_id))
+            continue
+        current.add((lpath, key, take))
     scripts_by_ledger: dict[Path, dict[str, Path]] = {}
     for job in jobs:
         for scene in job.scenes:
@@ -213,6 +238,8 @@ def orphan_jobs(
             continue
         for sub in ledger.all_latest(list(names)):
             if (lpath, sub.scene_key, sub.take) in current:
+                continue
+            if (lpath, sub.script, sub.scene_id) in unkeyed:
                 continue
             if not (sub.running or (sub.state == SUCCESS and not ledger.downloads(sub.id))):
                 continue
