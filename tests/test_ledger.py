@@ -287,7 +287,41 @@ def test_migration_v1_to_v2_keeps_submissions_and_uploads(tmp_path: Path) -> Non
         assert ledger.upload("d2", "") is not None
         ledger.record_upload(Upload("d2", default, "https://u/d2", "d2.png", 4, 12.0, 9e9))
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    conn.close()
+
+
+def test_migration_v2_to_v3_makes_download_paths_relative(tmp_path: Path) -> None:
+    path = tmp_path / "project" / ".shotc" / "ledger.sqlite"
+    path.parent.mkdir(parents=True)
+    root = path.parent.parent.resolve()
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0])
+    for statement in MIGRATIONS[1].split(";"):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute(
+        "INSERT INTO submissions (scene_key, take, script, scene_id, film_title, state, task_id,"
+        " request, seconds, mode, sound, est_credits, attempts, created_at, updated_at)"
+        " VALUES ('k1', 1, 'film.shot', 'a', 'F', 'success', 't', '{}', 5, 'pro', 0, 9.0, 1,"
+        " 1.0, 2.0)"
+    )
+    inside = root / "renders" / "film" / "a.mp4"
+    outside = tmp_path / "elsewhere" / "a.mp4"  # written with -o outside the project
+    lookalike = Path(f"{root}x") / "a.mp4"  # a sibling whose name starts like the root
+    for clip in (inside, outside, lookalike):
+        conn.execute("INSERT INTO downloads VALUES (1, ?, 'abc', 4, 1, 1.0)", (str(clip),))
+    conn.commit()
+    conn.close()
+
+    with Ledger(path) as ledger:
+        assert sorted(d.path for d in ledger.downloads(1)) == sorted(
+            str(p) for p in (inside, outside, lookalike)
+        )
+    conn = sqlite3.connect(path)
+    stored = {r[0] for r in conn.execute("SELECT path FROM downloads")}
+    assert stored == {"renders/film/a.mp4", str(outside), str(lookalike)}
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
     conn.close()
 
 
@@ -297,6 +331,7 @@ def test_downloads_are_recorded_and_moved(ledger: Ledger, tmp_path: Path) -> Non
     clip.write_bytes(b"data")
     ledger.record_download(sid, clip, "abc", 4)
     assert [d.path for d in ledger.downloads(sid)] == [str(clip)]
+    assert ledger.downloads_at(clip) == ledger.downloads(sid)
     aside = tmp_path / "a.abc.mp4"
     ledger.move_download(clip, aside)
     assert [d.path for d in ledger.downloads(sid)] == [str(aside)]

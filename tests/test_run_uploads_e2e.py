@@ -11,6 +11,8 @@ from pathlib import Path
 from fakekie import FakeKie
 from fakekie.project import shotc, write_project
 
+from shotc.run.ledger_schema import SCHEMA_VERSION
+
 UPLOAD = "/api/file-stream-upload"
 
 
@@ -126,7 +128,7 @@ def test_v1_ledger_is_migrated_keeping_submissions_and_uploads(tmp_path: Path) -
         again = shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path)
         assert again.code == 0, again.err
         assert "3 cached" in again.out and len(kie.created()) == 3
-        assert query(script, "PRAGMA user_version") == [(2,)]
+        assert query(script, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
         assert query(script, "SELECT id, scene_key, state, task_id FROM submissions") == (
             submissions
         )

@@ -99,7 +99,14 @@ class Downloader:
                     target, rec.sha256, rec.size, rec.mtime_ns
                 ):
                     return Outcome(target, "present")
-            self._set_aside(target, ledger)
+            if target.exists():
+                digest = _sha256_of(target)
+                if any(rec.sha256 == digest for rec in recorded):
+                    # The very clip, recorded under another path (the project moved since, or
+                    # a ledger from before paths were relative): keep it, recorded here.
+                    ledger.record_download(sub.id, target, digest, target.stat().st_size)
+                    return Outcome(target, "present")
+                self._set_aside(target, digest, ledger)
             for rec in recorded:
                 source = Path(rec.path)
                 if source != target and self._matches(source, rec.sha256, rec.size, rec.mtime_ns):
@@ -136,10 +143,7 @@ class Downloader:
         # Unchanged size and mtime: trust the recorded digest instead of re-reading the clip.
         return st.st_mtime_ns == mtime_ns or _sha256_of(path) == digest
 
-    def _set_aside(self, target: Path, ledger: Ledger) -> None:
-        if not target.exists():
-            return
-        digest = _sha256_of(target)
+    def _set_aside(self, target: Path, digest: str, ledger: Ledger) -> None:
         aside = target.with_name(f"{target.stem}.{digest[:8]}{target.suffix}")
         if aside.exists() and _sha256_of(aside) == digest:
             target.unlink()  # an identical copy is already kept aside

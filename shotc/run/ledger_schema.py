@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 V1 = """
@@ -95,7 +96,19 @@ DROP TABLE uploads;
 ALTER TABLE uploads_v2 RENAME TO uploads
 """
 
-MIGRATIONS: list[str] = [V1, V2]
+# V3: a download's path is relative to the ledger's project directory (absolute only for a
+# clip written outside it, with -o), like a submission's script, so that a moved project keeps
+# its clips. The step rewrites the paths under the project directory as it is when migrated
+# (`:root`, bound by `migrate`; NULL matches nothing). Paths recorded before a move stay
+# absolute: the downloader still recognises such a clip at its target by its digest. An
+# older shotc would read these paths relative to the current directory, so it must refuse
+# this ledger, which the version number does.
+V3 = """
+UPDATE OR REPLACE downloads SET path = substr(path, length(:root) + 2)
+    WHERE substr(path, 1, length(:root) + 1) = :root || '/'
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # States of one submission (one attempt at one take of one scene key).
@@ -126,10 +139,12 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-def migrate(conn: sqlite3.Connection) -> int:
+def migrate(conn: sqlite3.Connection, root: Path | None = None) -> int:
     """Bring the ledger to SCHEMA_VERSION, one transaction per step; the version reached.
+    `root` is the ledger's project directory (what V3 makes download paths relative to).
 
     Raises ValueError for a ledger written by a newer shotc."""
+    params = {"root": str(root) if root is not None else None}
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
         raise ValueError(
@@ -143,7 +158,7 @@ def migrate(conn: sqlite3.Connection) -> int:
             if current == version:
                 for statement in MIGRATIONS[version].split(";"):
                     if statement.strip():
-                        conn.execute(statement)
+                        conn.execute(statement, params)
                 conn.execute(f"PRAGMA user_version = {version + 1}")
             conn.execute("COMMIT")
         except BaseException:
@@ -205,7 +220,7 @@ class Submission:
 @dataclass(frozen=True, slots=True)
 class Download:
     submission_id: int
-    path: str
+    path: str  # absolute (the ledger stores it relative to the project directory)
     sha256: str
     size: int
     mtime_ns: int

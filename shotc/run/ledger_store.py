@@ -28,8 +28,10 @@ LEDGER_NAME = "ledger.sqlite"
 class LedgerStore:
     def __init__(self, path: Path) -> None:
         self.path = path
-        # The project directory: scripts are stored relative to it so the project can move.
-        self.root = path.parent.parent if path.parent.name == LEDGER_DIR else path.parent
+        # The project directory: scripts and downloads are stored relative to it so the
+        # project can move.
+        where = path.parent.parent if path.parent.name == LEDGER_DIR else path.parent
+        self.root = where.resolve()
         self._lock = threading.RLock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -40,7 +42,7 @@ class LedgerStore:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA foreign_keys=ON")
-            migrate(self._conn)
+            migrate(self._conn, self.root)
         except (OSError, sqlite3.Error, ValueError) as exc:
             raise LocalIOError(f"ledger {path}: {exc}") from None
 
@@ -100,29 +102,45 @@ class LedgerStore:
         )
 
     # -- downloads ------------------------------------------------------------------------
+    # Paths are stored relative to the project directory (absolute only outside it), so a
+    # moved project keeps its clips; callers only ever see absolute paths.
+
+    def _stored(self, path: Path) -> str:
+        absolute = path.resolve()
+        try:
+            return absolute.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(absolute)
+
+    def _download(self, row: sqlite3.Row) -> Download:
+        fields = dict(row)
+        fields["path"] = str(self.root / fields["path"])  # an absolute one stays as it is
+        return Download(**fields)
 
     def record_download(self, sid: int, path: Path, sha256: str, size: int) -> None:
         mtime_ns = os.stat(path).st_mtime_ns
+        stored = self._stored(path)
         with self._tx() as conn:
             conn.execute(
                 "INSERT OR REPLACE INTO downloads VALUES (?, ?, ?, ?, ?, ?)",
-                (sid, str(path), sha256, size, mtime_ns, time.time()),
+                (sid, stored, sha256, size, mtime_ns, time.time()),
             )
-            self._event(conn, sid, None, "downloaded", str(path))
+            self._event(conn, sid, None, "downloaded", stored)
 
     def downloads(self, sid: int) -> list[Download]:
         rows = self._query("SELECT * FROM downloads WHERE submission_id = ?", (sid,))
-        return [Download(**dict(r)) for r in rows]
+        return [self._download(r) for r in rows]
 
     def downloads_at(self, path: Path) -> list[Download]:
-        rows = self._query("SELECT * FROM downloads WHERE path = ?", (str(path),))
-        return [Download(**dict(r)) for r in rows]
+        rows = self._query("SELECT * FROM downloads WHERE path = ?", (self._stored(path),))
+        return [self._download(r) for r in rows]
 
     def move_download(self, old: Path, new: Path) -> None:
         """A recorded file was set aside (renamed) to make room: follow it."""
         with self._tx() as conn:
             conn.execute(
-                "UPDATE OR REPLACE downloads SET path = ? WHERE path = ?", (str(new), str(old))
+                "UPDATE OR REPLACE downloads SET path = ? WHERE path = ?",
+                (self._stored(new), self._stored(old)),
             )
 
     # -- uploads --------------------------------------------------------------------------
