@@ -29,12 +29,17 @@ BASE = "https://api.test"
 
 
 def client(handler: Callable[[httpx.Request], httpx.Response]) -> KieClient:
-    return KieClient(KEY, api_base=BASE, upload_base="https://upload.test",
-                     transport=httpx.MockTransport(handler))
+    return KieClient(
+        KEY,
+        api_base=BASE,
+        upload_base="https://upload.test",
+        transport=httpx.MockTransport(handler),
+    )
 
 
-def answer(body: Any, status: int = 200, **headers: str) -> Callable[[httpx.Request],
-                                                                        httpx.Response]:
+def answer(
+    body: Any, status: int = 200, **headers: str
+) -> Callable[[httpx.Request], httpx.Response]:
     return lambda request: httpx.Response(status, json=body, headers=headers)
 
 
@@ -46,8 +51,9 @@ def test_create_task_sends_bearer_and_returns_task_id() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return httpx.Response(200, json={"code": 200, "msg": "success",
-                                         "data": {"taskId": "task_1"}})
+        return httpx.Response(
+            200, json={"code": 200, "msg": "success", "data": {"taskId": "task_1"}}
+        )
 
     assert client(handler).create_task(BODY) == "task_1"
     assert seen[0].headers["authorization"] == f"Bearer {KEY}"
@@ -57,9 +63,18 @@ def test_create_task_sends_bearer_and_returns_task_id() -> None:
 
 @pytest.mark.parametrize(
     ("code", "error"),
-    [(401, AuthError), (402, NoCredits), (433, NoCredits), (429, RateLimited),
-     (500, ServerError), (455, ServerError), (422, Rejected), (404, Rejected),
-     (501, Rejected), (505, Rejected)],
+    [
+        (401, AuthError),
+        (402, NoCredits),
+        (433, NoCredits),
+        (429, RateLimited),
+        (500, ServerError),
+        (455, ServerError),
+        (422, Rejected),
+        (404, Rejected),
+        (501, Rejected),
+        (505, Rejected),
+    ],
 )
 def test_body_code_is_the_status(code: int, error: type[Exception]) -> None:
     with pytest.raises(error) as info:
@@ -103,8 +118,16 @@ def test_numeric_task_id_is_kept_as_text() -> None:
         client(answer({"code": 200, "data": {"taskId": True}})).create_task(BODY)
 
 
-@pytest.mark.parametrize("key", ["sk-abc\u00e90123456", "sk-abc\u200b0123456", "sk abc0123456",
-                                 "sk-abc\t0123456", "sk-abc\x7f0123456"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "sk-abc\u00e90123456",
+        "sk-abc\u200b0123456",
+        "sk abc0123456",
+        "sk-abc\t0123456",
+        "sk-abc\x7f0123456",
+    ],
+)
 def test_key_must_be_printable_ascii_without_spaces(key: str) -> None:
     with pytest.raises(ConfigError) as info:
         KieClient(key, api_base=BASE)
@@ -145,10 +168,17 @@ def test_success_without_task_id_or_json_is_ambiguous() -> None:
 
 
 def test_record_info_decodes_json_strings() -> None:
-    data = {"taskId": "t1", "state": "success", "param": json.dumps(BODY),
-            "resultJson": json.dumps({"resultUrls": ["https://cdn/x.mp4"]}),
-            "failCode": "", "failMsg": "", "costTime": 5000, "createTime": 1,
-            "completeTime": 2}
+    data = {
+        "taskId": "t1",
+        "state": "success",
+        "param": json.dumps(BODY),
+        "resultJson": json.dumps({"resultUrls": ["https://cdn/x.mp4"]}),
+        "failCode": "",
+        "failMsg": "",
+        "costTime": 5000,
+        "createTime": 1,
+        "completeTime": 2,
+    }
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -163,8 +193,14 @@ def test_record_info_decodes_json_strings() -> None:
 
 
 def test_record_info_fail_and_tolerates_decoded_objects() -> None:
-    data = {"taskId": "t1", "state": "fail", "param": BODY, "resultJson": None,
-            "failCode": 500, "failMsg": "internal"}
+    data = {
+        "taskId": "t1",
+        "state": "fail",
+        "param": BODY,
+        "resultJson": None,
+        "failCode": 500,
+        "failMsg": "internal",
+    }
     info = client(answer({"code": 200, "data": data})).record_info("t1")
     assert info.fail_code == "500" and info.fail_msg == "internal" and info.result_urls == []
     with pytest.raises(Rejected):
@@ -173,8 +209,14 @@ def test_record_info_fail_and_tolerates_decoded_objects() -> None:
 
 @pytest.mark.parametrize(
     "result_json",
-    ["", "{not json", json.dumps({"resultUrls": []}), json.dumps({"resultUrls": [""]}),
-     json.dumps({"resultUrls": ["not a url", 7]}), json.dumps({"other": 1})],
+    [
+        "",
+        "{not json",
+        json.dumps({"resultUrls": []}),
+        json.dumps({"resultUrls": [""]}),
+        json.dumps({"resultUrls": ["not a url", 7]}),
+        json.dumps({"other": 1}),
+    ],
 )
 def test_record_info_keeps_only_usable_result_urls(result_json: str) -> None:
     data = {"taskId": "t1", "state": "success", "resultJson": result_json}
@@ -188,11 +230,19 @@ def test_upload_streams_multipart_and_returns_download_url(tmp_path: Path) -> No
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return httpx.Response(200, json={"success": True, "code": 200, "msg": "ok",
-                                         "data": {"downloadUrl": "https://f/a.png"}})
+        return httpx.Response(
+            200,
+            json={
+                "success": True,
+                "code": 200,
+                "msg": "ok",
+                "data": {"downloadUrl": "https://f/a.png"},
+            },
+        )
 
-    url = client(handler).upload_file(image, upload_path="shotc", file_name="d.png",
-                                      mime="image/png")
+    url = client(handler).upload_file(
+        image, upload_path="shotc", file_name="d.png", mime="image/png"
+    )
     assert url == "https://f/a.png"
     request = seen[0]
     assert str(request.url) == "https://upload.test/api/file-stream-upload"
