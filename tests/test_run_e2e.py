@@ -8,29 +8,18 @@ import signal
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fakekie import FakeKie
 from fakekie.project import (
     FAST_CONFIG,
+    clips,
     edit_scene,
     files_containing,
     shotc,
     spawn,
     write_project,
 )
-
-
-@pytest.fixture
-def kie() -> Iterator[FakeKie]:
-    with FakeKie() as fake:
-        yield fake
-
-
-def clips(script: Path) -> list[str]:
-    return sorted(p.name for p in (script.parent / "renders" / script.stem).glob("*.mp4"))
 
 
 def per_prompt(kie: FakeKie) -> Counter[str]:

@@ -21,14 +21,13 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fakekie import FakeKie
-from fakekie.project import FAST_CONFIG, png, shotc, spawn, write_project
+from fakekie.project import FAST_CONFIG, clips, png, shotc, spawn, write_project
 from fakekie.server import _handler_for
 
 from shotc.run import commands, status
@@ -37,16 +36,6 @@ from shotc.run.config import Config
 from shotc.run.errors import LocalIOError
 from shotc.run.ledger import Ledger
 from shotc.run.polling import record_answer
-
-
-@pytest.fixture
-def kie() -> Iterator[FakeKie]:
-    with FakeKie() as fake:
-        yield fake
-
-
-def clips(script: Path) -> list[str]:
-    return sorted(p.name for p in (script.parent / "renders" / script.stem).glob("*.mp4"))
 
 
 def ledger_task_ids(root: Path) -> set[str]:

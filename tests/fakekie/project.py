@@ -84,3 +84,8 @@ def files_containing(root: Path, needle: bytes) -> list[Path]:
         if path.is_file() and needle in path.read_bytes():
             hits.append(path)
     return hits
+
+
+def clips(script: Path) -> list[str]:
+    """The clips `run` wrote for `script` in its default renders directory."""
+    return sorted(p.name for p in (script.parent / "renders" / script.stem).glob("*.mp4"))
