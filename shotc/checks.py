@@ -150,10 +150,6 @@ def check_element(
     return None
 
 
-def check_settings(script: Script, diags: list[Diagnostic]) -> dict[str, Value]:
-    return resolve(script.settings, diags)
-
-
 @dataclass(slots=True)
 class SceneContext:
     file_settings: dict[str, Value]
