@@ -21,6 +21,7 @@ import hashlib
 import os
 import secrets
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,9 @@ from shotc.run.ledger_schema import SENDING
 
 RECOVERY_NAME = "recovered-tasks.txt"
 NOT_SENT_MARK = "-"  # in the task id column: the POST never went out
+# The run's threads save at once when the ledger fails under several answers: a read-merge-write
+# must not lose the entry of another.
+_SAVING = threading.Lock()
 _HEADER = (
     "# shotc: tasks created (and paid for) at kie.ai that the ledger could not record.\n"
     "# Do not delete: the next `shotc run` or `shotc status` records them, then removes this.\n"
@@ -136,11 +140,12 @@ def _write(path: Path, lines: Iterable[str]) -> None:
 def save(ledger_path: Path, new: Iterable[Entry]) -> Path | None:
     """Add entries to the recovery file (with those already in it); where it was written, or
     None when no location would take it (the caller has printed the ids already)."""
-    old, bad = read(ledger_path)
-    merged = {(e.task_id, e.submission): e for e in old}
-    for entry in new:
-        merged.setdefault((entry.task_id, entry.submission), entry)
-    return _write_first(ledger_path, [e.line() for e in merged.values()] + bad)
+    with _SAVING:
+        old, bad = read(ledger_path)
+        merged = {(e.task_id, e.submission): e for e in old}
+        for entry in new:
+            merged.setdefault((entry.task_id, entry.submission), entry)
+        return _write_first(ledger_path, [e.line() for e in merged.values()] + bad)
 
 
 def _write_first(ledger_path: Path, lines: list[str]) -> Path | None:
