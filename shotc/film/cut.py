@@ -164,7 +164,9 @@ def assemble(
         raise MissingScenes(missing)
     if not entries:
         raise FilmError("the cut has no scenes")
-    infos: list[ClipInfo | None] = [None if e.path is None else probe(e.path) for e in entries]
+    infos: list[ClipInfo | None] = [
+        None if e.path is None else probe(e.path, headers_only=True) for e in entries
+    ]
     copy, reason = choose_method(infos)
     with atomic_output(output) as partial:
         if copy:
@@ -259,7 +261,7 @@ def verify(path: Path, expected: float, fps: Fraction, *, audio: bool) -> dict[s
     tolerance = 1 / float(fps)
     tracks: dict[str, float] = {}
     try:
-        with open_input(path) as container:
+        with open_input(path, headers_only=True) as container:
             for stream in container.streams:
                 if stream.type in ("video", "audio") and stream.type not in tracks:
                     tb = stream.time_base

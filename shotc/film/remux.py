@@ -7,6 +7,7 @@ it would overlap the previous clip), so picture and sound stay in step across th
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,23 @@ def _clip_span(stream: Any) -> tuple[Fraction, Fraction]:
     return start, Fraction(stream.duration) * tb
 
 
+class _Rescale:
+    """ts -> round(ts * scale + shift) in integers (Fractions per packet cost more than the
+    copying itself)."""
+
+    def __init__(self, scale: Fraction, shift: Fraction) -> None:
+        self.identity = scale == 1 and shift.denominator == 1
+        self.int_shift = int(shift) if self.identity else 0
+        self.num = scale.numerator * shift.denominator
+        self.add = shift.numerator * scale.denominator
+        self.den = scale.denominator * shift.denominator
+
+    def __call__(self, ts: int) -> int:
+        if self.identity:
+            return ts + self.int_shift
+        return (2 * (ts * self.num + self.add) + self.den) // (2 * self.den)
+
+
 def remux(clips: list[Path], partial: Path, *, audio: bool) -> list[Fraction]:
     """Join `clips` (all with the same copy_key) into `partial` (MP4); returns each clip's
     length in the film, in seconds."""
@@ -37,38 +55,48 @@ def remux(clips: list[Path], partial: Path, *, audio: bool) -> list[Fraction]:
         last_dts: dict[int, int] = {}
         offset = Fraction(0)
         for number, path in enumerate(clips):
-            with open_input(path) as container:
+            with open_input(path, headers_only=True) as container:
                 vs = container.streams.video[0]
                 start, length = _clip_span(vs)
+                plan: dict[int, tuple[Any, Fraction, _Rescale, _Rescale, int, int]] = {}
                 streams: list[Any] = [vs]
                 if oaudio is not None:
                     streams.append(container.streams.audio[0])
+                for stream in streams:
+                    ostream = ovideo if stream is vs else oaudio
+                    assert ostream is not None
+                    tb, otb = stream.time_base, ostream.time_base
+                    assert tb is not None and otb is not None
+                    to_out = _Rescale(tb / otb, (offset - start) / otb)
+                    # Audio kept: from the clip's start (the first clip's encoder delay too)
+                    # to the end of its picture, as input ticks.
+                    low, high = -(2**62), 2**62  # the picture: every packet
+                    if stream is not vs:
+                        # Sound: from the clip's start (so the encoder-delay packet of clips
+                        # after the first is dropped) to the end of its picture, input ticks.
+                        low = math.ceil(start / tb) if number else low
+                        high = math.ceil((start + length) / tb)
+                    rescale = _Rescale(tb / otb, Fraction(0))
+                    plan[stream.index] = (ostream, otb, to_out, rescale, low, high)
                 for packet in container.demux(streams):
                     if packet.pts is None or packet.size == 0:
                         continue  # the demuxer's end-of-stream marker
-                    is_video = packet.stream is vs
-                    ostream = ovideo if is_video else oaudio
-                    assert ostream is not None
-                    tb = packet.time_base
-                    rel = Fraction(packet.pts) * tb - start
-                    if not is_video and ((number and rel < 0) or rel >= length):
+                    ostream, otb, to_out, scale, low, high = plan[packet.stream.index]
+                    if not low <= packet.pts < high:
                         continue
-                    otb = ostream.time_base
-                    assert otb is not None
-                    pts = round((rel + offset) / otb)
-                    dts_in = packet.dts if packet.dts is not None else packet.pts
-                    dts = round((Fraction(dts_in) * tb - start + offset) / otb)
+                    pts = to_out(packet.pts)
+                    dts = to_out(packet.dts) if packet.dts is not None else pts
                     previous = last_dts.get(ostream.index)
                     if previous is not None and dts <= previous:
                         # Rounding between time bases must not make decode order go back.
                         dts = previous + 1
                         pts = max(pts, dts)
                     last_dts[ostream.index] = dts
-                    duration = round(Fraction(packet.duration or 0) * tb / otb)
+                    duration = scale(packet.duration or 0)
                     packet.stream = ostream
                     packet.time_base = otb
                     packet.pts, packet.dts, packet.duration = pts, dts, duration
-                    out.mux(packet)
+                    out.mux_one(packet)
             lengths.append(length)
             offset += length
     return lengths
