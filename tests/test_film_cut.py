@@ -116,6 +116,17 @@ def test_stream_copy_joins_in_order_without_re_encoding(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir()] == ["film.mp4"]
 
 
+def test_stream_copy_of_clips_without_sound_has_no_audio_track(tmp_path: Path) -> None:
+    specs = [ClipSpec(colour=COLOURS[i], tone=None) for i in (4, 5)]
+    report = assemble([entry(i, s) for i, s in enumerate(specs)], tmp_path / "film.mp4")
+    assert report.method == "copy" and report.audio is False
+    assert set(report.tracks) == {"video"} and probe(tmp_path / "film.mp4").audio is None
+    assert [(c, n) for _, c, n in colour_runs(tmp_path / "film.mp4", 160, 120)] == [
+        (4, 24),
+        (5, 24),
+    ]
+
+
 def test_mixed_clips_are_re_encoded_to_fit_the_frame(tmp_path: Path) -> None:
     square = ClipSpec(size=(240, 240), colour=COLOURS[6], tone=None, fps=30)
     specs = [spec(0), spec(5, mode="pro"), square, spec(2, seconds=1.5)]
@@ -249,7 +260,7 @@ def test_choose_method_reasons() -> None:
     assert choose_method([a, a]) == (True, "all clips share codec parameters")
     assert choose_method([a, None])[0] is False
     copy, why = choose_method([a, b])
-    assert not copy and "320x180" in why and "480x270" in why
+    assert not copy and "size: 320x180 / 480x270" in why
 
 
 @given(st.sampled_from(["16:9", "9:16", "1:1", "4:3", "21:9"]), st.integers(90, 2160))

@@ -30,6 +30,7 @@ API for `shotc cut` (the caller chooses the clips; this module only joins them):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -137,14 +138,31 @@ def choose_method(infos: list[ClipInfo | None]) -> tuple[bool, str]:
     clips = [i for i in infos if i is not None]
     keys = {i.copy_key() for i in clips}
     if len(keys) > 1:
-        sizes = sorted({f"{i.video.width}x{i.video.height}" for i in clips})
-        codecs = sorted({i.video.codec for i in clips})
-        detail = ", ".join(sizes) if len(sizes) > 1 else "/".join(codecs)
-        return False, f"clips differ in codec parameters ({detail})"
+        return False, f"clips differ ({', '.join(_differences(clips))})"
     for i in clips:
         if not i.audio_lines_up():
             return False, f"{i.path.name}: audio and picture lengths differ"
     return True, "all clips share codec parameters"
+
+
+def _differences(clips: list[ClipInfo]) -> list[str]:
+    """What varies among the clips, in words, for the summary."""
+    facets: dict[str, Callable[[ClipInfo], str]] = {
+        "size": lambda i: f"{i.video.width}x{i.video.height}",
+        "codec": lambda i: i.video.codec,
+        "frame rate": lambda i: f"{float(i.video.fps):g} fps",
+        "sound": lambda i: (
+            "none"
+            if i.audio is None
+            else f"{i.audio.codec} {i.audio.sample_rate} Hz {i.audio.channels} ch"
+        ),
+    }
+    out = []
+    for name, facet in facets.items():
+        values = sorted({facet(i) for i in clips})
+        if len(values) > 1:
+            out.append(f"{name}: {' / '.join(values)}")
+    return out or ["encoder settings"]
 
 
 def _slate_note(entry: CutEntry) -> str:
