@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from shotc.validation import SchemaViolation, sort_violations, validate_request
+from shotc.request.validation import SchemaViolation, sort_violations, validate_request
 
 CUE_LENGTH = 37  # kie.ai counts each @element cue as this many characters
 MULTI_SHOT_PROMPT_MAX = 500
@@ -53,9 +53,15 @@ def check_request_rules(request: Mapping[str, Any]) -> list[SchemaViolation]:
     _media(inp, elements, out)
     _frames(inp, elements, multi, out)
     if multi and inp.get("sound") is False:
-        out.append(SchemaViolation(
-            "input.sound", "sound is false in a multi-shot request: kie.ai generates multi-shot "
-            "video with sound (a client author saw it reject false)", "W502", "warning"))
+        out.append(
+            SchemaViolation(
+                "input.sound",
+                "sound is false in a multi-shot request: kie.ai generates multi-shot "
+                "video with sound (a client author saw it reject false)",
+                "W502",
+                "warning",
+            )
+        )
     return sort_violations(out)
 
 
@@ -81,7 +87,9 @@ def _elements(value: object) -> list[tuple[int, Mapping[str, Any]]]:
 
 
 def _durations(
-    inp: Mapping[str, Any], shots: list[tuple[int, Mapping[str, Any]]], multi: bool,
+    inp: Mapping[str, Any],
+    shots: list[tuple[int, Mapping[str, Any]]],
+    multi: bool,
     out: list[SchemaViolation],
 ) -> None:
     if not multi or not shots or len(shots) != len(inp.get("multi_prompt") or []):
@@ -92,19 +100,33 @@ def _durations(
     total = sum(s for s in seconds if s is not None)
     parts = " + ".join(str(s) for s in seconds)
     if not 3 <= total <= 15:
-        out.append(SchemaViolation(
-            "input.multi_prompt", f"the shots total {total} s ({parts}); a request must total "
-            "3 to 15 s", "E301"))
+        out.append(
+            SchemaViolation(
+                "input.multi_prompt",
+                f"the shots total {total} s ({parts}); a request must total 3 to 15 s",
+                "E301",
+            )
+        )
     duration = inp.get("duration")
     if duration is None and total != 5:
-        out.append(SchemaViolation(
-            "input.duration", f"duration is absent, so kie.ai assumes \"5\", but the shots "
-            f"total {total} s ({parts}); send \"{total}\"", "E301"))
+        out.append(
+            SchemaViolation(
+                "input.duration",
+                f'duration is absent, so kie.ai assumes "5", but the shots '
+                f'total {total} s ({parts}); send "{total}"',
+                "E301",
+            )
+        )
     elif isinstance(duration, str) and duration != str(total):
-        out.append(SchemaViolation(
-            "input.duration", f"duration is {duration!r} but the shots total {total} s "
-            f"({parts}); send \"{total}\" (kie.ai's docs do not say which wins, so shotc "
-            "requires them to agree)", "E301"))
+        out.append(
+            SchemaViolation(
+                "input.duration",
+                f"duration is {duration!r} but the shots total {total} s "
+                f'({parts}); send "{total}" (kie.ai\'s docs do not say which wins, so shotc '
+                "requires them to agree)",
+                "E301",
+            )
+        )
 
 
 def _cue_count_length(prompt: str) -> int:
@@ -113,7 +135,8 @@ def _cue_count_length(prompt: str) -> int:
 
 
 def _prompts(
-    inp: Mapping[str, Any], shots: list[tuple[int, Mapping[str, Any]]],
+    inp: Mapping[str, Any],
+    shots: list[tuple[int, Mapping[str, Any]]],
     out: list[SchemaViolation],
 ) -> None:
     prompt = inp.get("prompt")
@@ -128,14 +151,21 @@ def _prompts(
             out.append(SchemaViolation(path, "the shot's prompt is only white space", "E311"))
         counted = _cue_count_length(text)
         if counted > MULTI_SHOT_PROMPT_MAX:
-            out.append(SchemaViolation(
-                path, f"counts {counted} characters with each @cue as {CUE_LENGTH}; at most "
-                f"{MULTI_SHOT_PROMPT_MAX} are allowed", "E306"))
+            out.append(
+                SchemaViolation(
+                    path,
+                    f"counts {counted} characters with each @cue as {CUE_LENGTH}; at most "
+                    f"{MULTI_SHOT_PROMPT_MAX} are allowed",
+                    "E306",
+                )
+            )
 
 
 def _cues(
-    inp: Mapping[str, Any], shots: list[tuple[int, Mapping[str, Any]]],
-    elements: list[tuple[int, Mapping[str, Any]]], out: list[SchemaViolation],
+    inp: Mapping[str, Any],
+    shots: list[tuple[int, Mapping[str, Any]]],
+    elements: list[tuple[int, Mapping[str, Any]]],
+    out: list[SchemaViolation],
 ) -> None:
     raw = inp.get("kling_elements")
     if raw is not None and not isinstance(raw, list):
@@ -144,8 +174,11 @@ def _cues(
     texts: list[tuple[str, str]] = []
     if isinstance(inp.get("prompt"), str):
         texts.append(("input.prompt", inp["prompt"]))
-    texts += [(f"input.multi_prompt[{i}].prompt", s["prompt"]) for i, s in shots
-              if isinstance(s.get("prompt"), str)]
+    texts += [
+        (f"input.multi_prompt[{i}].prompt", s["prompt"])
+        for i, s in shots
+        if isinstance(s.get("prompt"), str)
+    ]
     cued: set[str] = set()
     for path, text in texts:
         for name in dict.fromkeys(_CUE.findall(text)):
@@ -155,9 +188,14 @@ def _cues(
     for i, element in elements:
         name = element.get("name")
         if isinstance(name, str) and name not in cued:
-            out.append(SchemaViolation(
-                f"input.kling_elements[{i}]", f"element `{name}` is never cued (@{name}) in "
-                "the prompts", "W501", "warning"))
+            out.append(
+                SchemaViolation(
+                    f"input.kling_elements[{i}]",
+                    f"element `{name}` is never cued (@{name}) in the prompts",
+                    "W501",
+                    "warning",
+                )
+            )
 
 
 def _unknown_cue(name: str, names: list[str]) -> str:
@@ -174,45 +212,78 @@ def _element_rules(
     elements: list[tuple[int, Mapping[str, Any]]], out: list[SchemaViolation]
 ) -> None:
     if len(elements) > 3:
-        out.append(SchemaViolation(
-            "input.kling_elements", f"{len(elements)} elements; at most 3 per request", "E304"))
+        out.append(
+            SchemaViolation(
+                "input.kling_elements", f"{len(elements)} elements; at most 3 per request", "E304"
+            )
+        )
     first: dict[str, int] = {}
     for i, element in elements:
         path = f"input.kling_elements[{i}]"
         name = element.get("name")
         if isinstance(name, str):
             if not _NAME.fullmatch(name):
-                out.append(SchemaViolation(
-                    path + ".name", f"{name!r} is not a valid element name (letters, digits, "
-                    "_ and - only)", "E203"))
+                out.append(
+                    SchemaViolation(
+                        path + ".name",
+                        f"{name!r} is not a valid element name (letters, digits, _ and - only)",
+                        "E203",
+                    )
+                )
             if name in first:
-                out.append(SchemaViolation(
-                    path + ".name", f"element `{name}` is already defined at "
-                    f"input.kling_elements[{first[name]}]", "E202"))
+                out.append(
+                    SchemaViolation(
+                        path + ".name",
+                        f"element `{name}` is already defined at "
+                        f"input.kling_elements[{first[name]}]",
+                        "E202",
+                    )
+                )
             first.setdefault(name, i)
         description = element.get("description")
         if isinstance(description, str) and description and not description.strip():
-            out.append(SchemaViolation(
-                path + ".description", "the description is only white space", "E204"))
+            out.append(
+                SchemaViolation(
+                    path + ".description", "the description is only white space", "E204"
+                )
+            )
         images = element.get("element_input_urls")
         videos = element.get("element_input_video_urls")
         if isinstance(images, list) and isinstance(videos, list):
-            out.append(SchemaViolation(
-                path, "an element has either element_input_urls (2 to 4 images) or "
-                "element_input_video_urls (1 video), not both", "E305"))
+            out.append(
+                SchemaViolation(
+                    path,
+                    "an element has either element_input_urls (2 to 4 images) or "
+                    "element_input_video_urls (1 video), not both",
+                    "E305",
+                )
+            )
         elif isinstance(images, list) and not 2 <= len(images) <= 4:
-            out.append(SchemaViolation(
-                path + ".element_input_urls", f"{len(images)} image(s); an element takes 2 "
-                "to 4", "E305"))
+            out.append(
+                SchemaViolation(
+                    path + ".element_input_urls",
+                    f"{len(images)} image(s); an element takes 2 to 4",
+                    "E305",
+                )
+            )
         elif isinstance(videos, list) and len(videos) != 1:
-            out.append(SchemaViolation(
-                path + ".element_input_video_urls", f"{len(videos)} video(s); an element "
-                "takes exactly 1", "E305"))
+            out.append(
+                SchemaViolation(
+                    path + ".element_input_video_urls",
+                    f"{len(videos)} video(s); an element takes exactly 1",
+                    "E305",
+                )
+            )
         if isinstance(videos, list):
-            out.append(SchemaViolation(
-                path + ".element_input_video_urls", "video elements were in kie.ai's Feb 2026 "
-                "docs and are gone from the Apr 2026 ones; they may stop working", "W504",
-                "warning"))
+            out.append(
+                SchemaViolation(
+                    path + ".element_input_video_urls",
+                    "video elements were in kie.ai's Feb 2026 "
+                    "docs and are gone from the Apr 2026 ones; they may stop working",
+                    "W504",
+                    "warning",
+                )
+            )
 
 
 def extension(url: str) -> str:
@@ -223,11 +294,11 @@ def extension(url: str) -> str:
         rest = after
     if rest.startswith("//"):
         rest = rest[2:]
-        rest = rest[rest.index("/"):] if "/" in rest else ""  # drop the authority
+        rest = rest[rest.index("/") :] if "/" in rest else ""  # drop the authority
     name = rest.rsplit("/", 1)[-1]
     dot = name.rfind(".")
     # A leading dot names a hidden file, not an extension (as in the compiler).
-    return name[dot + 1:].lower() if dot > 0 else ""
+    return name[dot + 1 :].lower() if dot > 0 else ""
 
 
 def _media_problem(url: str, kind: str) -> str | None:
@@ -241,15 +312,17 @@ def _media_problem(url: str, kind: str) -> str | None:
 
 
 def _media(
-    inp: Mapping[str, Any], elements: list[tuple[int, Mapping[str, Any]]],
+    inp: Mapping[str, Any],
+    elements: list[tuple[int, Mapping[str, Any]]],
     out: list[SchemaViolation],
 ) -> None:
     lists: list[tuple[str, object, str]] = [("input.image_urls", inp.get("image_urls"), "image")]
     for i, element in elements:
         base = f"input.kling_elements[{i}]"
         lists.append((base + ".element_input_urls", element.get("element_input_urls"), "image"))
-        lists.append((base + ".element_input_video_urls",
-                      element.get("element_input_video_urls"), "video"))
+        lists.append(
+            (base + ".element_input_video_urls", element.get("element_input_video_urls"), "video")
+        )
     for path, urls, kind in lists:
         if not isinstance(urls, list):
             continue
@@ -260,16 +333,27 @@ def _media(
 
 
 def _frames(
-    inp: Mapping[str, Any], elements: list[tuple[int, Mapping[str, Any]]], multi: bool,
+    inp: Mapping[str, Any],
+    elements: list[tuple[int, Mapping[str, Any]]],
+    multi: bool,
     out: list[SchemaViolation],
 ) -> None:
     frames = inp.get("image_urls")
     if multi and isinstance(frames, list) and len(frames) == 2:
-        out.append(SchemaViolation(
-            "input.image_urls", "a multi-shot request takes the first frame only (1 image "
-            "URL), not 2", "E307"))
+        out.append(
+            SchemaViolation(
+                "input.image_urls",
+                "a multi-shot request takes the first frame only (1 image URL), not 2",
+                "E307",
+            )
+        )
     if elements and "image_urls" not in inp:
-        out.append(SchemaViolation(
-            "input.image_urls", "the prompts use elements but there is no first frame; "
-            "kie.ai's English docs ask for image_urls when elements are referenced", "W503",
-            "warning"))
+        out.append(
+            SchemaViolation(
+                "input.image_urls",
+                "the prompts use elements but there is no first frame; "
+                "kie.ai's English docs ask for image_urls when elements are referenced",
+                "W503",
+                "warning",
+            )
+        )

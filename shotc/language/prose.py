@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shotc.diagnostics import Diagnostic, Span
-from shotc.lexer import Line
-from shotc.syntax import Cue
+from shotc.language.lexer import Line
+from shotc.language.syntax import Cue
 
 _CUE = re.compile(r"@(@|[A-Za-z0-9_-]+)?")
 _OUT_OF_PLACE = {

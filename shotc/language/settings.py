@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from shotc.diagnostics import Diagnostic
+from shotc.language.syntax import Setting
 from shotc.suggest import did_you_mean
-from shotc.syntax import Setting
 
 # white space and control characters (C0, DEL, C1): urlsplit silently drops some of them
 _UNSAFE_IN_URL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")

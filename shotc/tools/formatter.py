@@ -11,7 +11,7 @@ blank lines shrink to one (except inside a note), one blank line stands before e
 
 Every change keeps each line's terminal kind, so the parse tree, and with it every request,
 is the same; `format_text` is total (any text) and idempotent. Whether a file may be formatted
-at all (it must have no errors) is the command's business (`shotc.cli_tools`).
+at all (it must have no errors) is the command's business (`shotc.cli.tools`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import re
 from dataclasses import dataclass, field
 
 from shotc.diagnostics import Span
-from shotc.lexer import Line, classify, split_lines, split_prefix
-from shotc.settings import KEYS, check
-from shotc.syntax import Setting
+from shotc.language.lexer import Line, classify, split_lines, split_prefix
+from shotc.language.settings import KEYS, check
+from shotc.language.syntax import Setting
 
 _DURATION = re.compile(r"([0-9]+)\s*[sS]?")
 _HEADER = re.compile(r"@([A-Za-z0-9_-]+)\s*:(.*)")
@@ -173,7 +173,7 @@ def _setting(line: Line) -> str:
 
 
 def _note_after(line: Line, note: bool) -> bool:
-    """Whether a `[[` note is open after this shot line (the rules of `shotc.prose`)."""
+    """Whether a `[[` note is open after this shot line (the rules of `shotc.language.prose`)."""
     position = line.arg if line.kind == "PROSE" else line.start
     text, end = line.text, line.end
     if note:

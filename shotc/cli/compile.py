@@ -1,5 +1,5 @@
 """Commands of the compiler: `check`, `build` and `explain` (thin; the work is in
-`shotc.compiler`). These must not import httpx or the run machinery."""
+`shotc.language.compiler`). These must not import httpx or the run machinery."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from shotc.compiler import CompilerBug, CompileResult, ScriptReadError, compile_paths
+from shotc.language.compiler import CompilerBug, CompileResult, ScriptReadError, compile_paths
 from shotc.render import render_diagnostics, render_json_lines, use_colour
 
 EXIT_ERRORS, EXIT_IO = 1, 4

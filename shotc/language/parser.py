@@ -1,8 +1,8 @@
 """Stage 2: the parser. Drives the LALR(1) tables generated from `grammar/shot.lark` over
-the line terminals of `shotc.lexer`, producing a parse tree of `Node`s whose leaves are the
+the line terminals of `shotc.language.lexer`, producing a parse tree of `Node`s whose leaves are the
 lexer's `Line`s.
 
-The tables are produced by Lark's own LALR analyser (`python -m shotc.generate`), so Lark is
+The tables are produced by Lark's own LALR analyser (`python -m devtools.generate`), so Lark is
 the reference for the grammar, but the hot path imports neither Lark nor its runtime: a
 one-scene `shotc build` must start faster than `import lark`.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from shotc import _generated_parser as tables
-from shotc.lexer import Line
+from shotc.language import _generated_parser as tables
+from shotc.language.lexer import Line
 
 _SHIFT_LIMIT = 1 << 20
 

@@ -7,11 +7,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from shotc.builder import build_script
 from shotc.diagnostics import Diagnostic, Span
-from shotc.lexer import tokenize
-from shotc.parser import parse
-from shotc.syntax import Script
+from shotc.language.builder import build_script
+from shotc.language.lexer import tokenize
+from shotc.language.parser import parse
+from shotc.language.syntax import Script
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 

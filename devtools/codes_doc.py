@@ -1,6 +1,6 @@
 """Build `docs/codes.md` from the code registry and the explain pages.
 
-`python -m shotc.codes_doc` rewrites the file; `tests/test_codes.py` fails when it is stale.
+`python -m devtools.codes_doc` rewrites the file; `tests/test_codes.py` fails when it is stale.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from pathlib import Path
 
 from shotc.codes import CODES, explain_page
 
-DOC_PATH = Path("docs") / "codes.md"
-REGENERATE = "python -m shotc.codes_doc"
+DOC_PATH = Path("docs") / "codes.md"  # relative to the repository root
+REGENERATE = "python -m devtools.codes_doc"
 
 _HEADING = re.compile(r"^(#+) ", re.MULTILINE)
 _FENCE = re.compile(r"^```", re.MULTILINE)

@@ -8,11 +8,11 @@ import re
 from dataclasses import dataclass, field
 
 from shotc.diagnostics import Diagnostic, Span
-from shotc.lexer import Line, split_prefix
-from shotc.media import reference_of
-from shotc.parser import Node
-from shotc.prose import line_span, shot_prose, wrong_case_directive
-from shotc.syntax import Element, Frame, Include, Scene, Script, Setting, Shot
+from shotc.language.lexer import Line, split_prefix
+from shotc.language.media import reference_of
+from shotc.language.parser import Node
+from shotc.language.prose import line_span, shot_prose, wrong_case_directive
+from shotc.language.syntax import Element, Frame, Include, Scene, Script, Setting, Shot
 
 _DURATION = re.compile(r"([0-9]+)\s*[sS]?")
 _TOKEN = re.compile(r"\S+")

@@ -1,10 +1,11 @@
 """Stage "JSON Schema validation": check a createTask request against the request schema.
 
-`validate_request` runs the generated stdlib validator (`shotc._generated_validator`) first and
+`validate_request` runs the generated stdlib validator
+(`shotc.request._generated_validator`) first and
 imports jsonschema only when that says no, to explain why: `shotc build` validates every request
 it emits, and a valid request must not pay for importing jsonschema. Each violation names a JSON
 path (`input.multi_prompt[2].duration`, `$` for the root) and, where the same rule exists in the
-compiler, its diagnostic code. The Kling rules beyond the schema are in `shotc.request_rules`.
+compiler, its diagnostic code. The Kling rules beyond the schema are in `shotc.request.rules`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from shotc._generated_validator import is_uri, is_valid
+from shotc.request._generated_validator import is_uri, is_valid
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -40,8 +41,12 @@ class SchemaViolation:
         return self.severity == "error"
 
     def to_json(self) -> dict[str, object]:
-        return {"path": self.path, "code": self.code, "severity": self.severity,
-                "message": self.message}
+        return {
+            "path": self.path,
+            "code": self.code,
+            "severity": self.severity,
+            "message": self.message,
+        }
 
 
 def schema() -> dict[str, Any]:
@@ -53,7 +58,7 @@ def schema() -> dict[str, Any]:
 def _schema_text() -> str:
     from importlib import resources  # costs a few ms; only the slow path needs it
 
-    return resources.files("shotc").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
+    return resources.files("shotc.request").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
 
 
 @cache
@@ -76,9 +81,14 @@ def validate_request(request: object) -> list[SchemaViolation]:
         found.extend(_explain(error))
     if not found:
         # The two validators disagree: the generated one is stale or wrong.
-        found.append(SchemaViolation(
-            "$", "the generated validator rejects this request but jsonschema accepts it; "
-            "run `python -m shotc.generate` and report a bug if it persists", None))
+        found.append(
+            SchemaViolation(
+                "$",
+                "the generated validator rejects this request but jsonschema accepts it; "
+                "run `python -m devtools.generate` and report a bug if it persists",
+                None,
+            )
+        )
     return sort_violations(found)
 
 
@@ -143,9 +153,15 @@ _CODES: dict[tuple[str, str], str] = {
     ("input.prompt", "minLength"): "E311",
 }
 
-_TYPE_NAMES = {"string": "a string", "integer": "an integer", "number": "a number",
-               "boolean": "true or false", "object": "an object", "array": "an array",
-               "null": "null"}
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "an object",
+    "array": "an array",
+    "null": "null",
+}
 
 
 def _show(value: object, limit: int = 60) -> str:
@@ -196,18 +212,28 @@ def _explain(error: ValidationError) -> list[SchemaViolation]:
     if keyword == "required" and isinstance(instance, dict):
         why = f"; {node['description']}" if branch and "description" in node else ""
         return [
-            SchemaViolation(format_path([*parts, key]), f"missing required key `{key}`{why}",
-                            _code([*parts, key], keyword, branch))
-            for key in required if key not in instance
+            SchemaViolation(
+                format_path([*parts, key]),
+                f"missing required key `{key}`{why}",
+                _code([*parts, key], keyword, branch),
+            )
+            for key in required
+            if key not in instance
         ]
     if keyword == "additionalProperties" and isinstance(instance, dict):
         allowed = list(node.get("properties", {}))
         return [
             SchemaViolation(format_path([*parts, key]), _unknown_key(key, allowed), None)
-            for key in sorted(instance, key=str) if key not in allowed
+            for key in sorted(instance, key=str)
+            if key not in allowed
         ]
-    return [SchemaViolation(format_path(parts), _message(error, keyword, parts, branch),
-                            _code(parts, keyword, branch))]
+    return [
+        SchemaViolation(
+            format_path(parts),
+            _message(error, keyword, parts, branch),
+            _code(parts, keyword, branch),
+        )
+    ]
 
 
 def _unknown_key(key: object, allowed: list[str]) -> str:
@@ -246,10 +272,14 @@ def _message(
         return f"must be {_show(value)}, not {_show(instance)}"
     if keyword == "enum":
         if _shape(parts) == "input.duration":
-            hint = (f' (write "{instance}": a string, not a number)'
-                    if isinstance(instance, int) and not isinstance(instance, bool) else "")
-            return ('must be the total seconds as a string, "3" to "15", '
-                    f"not {_show(instance)}{hint}")
+            hint = (
+                f' (write "{instance}": a string, not a number)'
+                if isinstance(instance, int) and not isinstance(instance, bool)
+                else ""
+            )
+            return (
+                f'must be the total seconds as a string, "3" to "15", not {_show(instance)}{hint}'
+            )
         return f"must be one of {', '.join(_show(v) for v in value)}, not {_show(instance)}"
     if keyword == "minLength":
         return "must not be empty" if value == 1 else f"must have at least {value} characters"
@@ -257,8 +287,10 @@ def _message(
         return f"has {len(instance)} characters; at most {value} are allowed"
     if keyword in ("minItems", "maxItems"):
         if branch == "then" and _shape(parts) == "input.image_urls":
-            return (f"a multi-shot request takes the first frame only (1 image URL), "
-                    f"not {len(instance)}")
+            return (
+                f"a multi-shot request takes the first frame only (1 image URL), "
+                f"not {len(instance)}"
+            )
         bound = "needs at least" if keyword == "minItems" else "allows at most"
         why = f" ({description.rstrip('.')})" if description else ""
         return f"has {_plural(len(instance), 'item')}; {bound} {value}{why}"
@@ -269,8 +301,10 @@ def _message(
         why = f": {description}" if description else ""
         return f"{_show(instance)} does not match `{value}`{why}"
     if keyword == "format":
-        return (f"{_show(instance)} is not a URI (a scheme such as https: or file:, then no "
-                "white space or control characters)")
+        return (
+            f"{_show(instance)} is not a URI (a scheme such as https: or file:, then no "
+            "white space or control characters)"
+        )
     if keyword == "not" and description:
         return description
     if keyword in ("oneOf", "anyOf"):

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shotc.checks import (
+from shotc.diagnostics import Diagnostic, Span, has_errors, sorted_diagnostics
+from shotc.language.checks import (
     MediaChecker,
     ResolvedElement,
     SceneContext,
@@ -23,11 +24,10 @@ from shotc.checks import (
     slugify,
     unused_elements,
 )
-from shotc.diagnostics import Diagnostic, Span, has_errors, sorted_diagnostics
-from shotc.emit import request_for
-from shotc.settings import Value, resolve
-from shotc.source import ParsedFile, SourceError, parse_text, read_text
-from shotc.syntax import Element, Include
+from shotc.language.settings import Value, resolve
+from shotc.language.source import ParsedFile, SourceError, parse_text, read_text
+from shotc.language.syntax import Element, Include
+from shotc.request.emit import request_for
 
 MAX_INCLUDE_DEPTH = 100
 
@@ -299,7 +299,7 @@ def _compile(paths: Sequence[Path], for_build: bool, sources: Mapping[Path, str]
 
 
 def _validate(scenes: list[CompiledScene]) -> None:
-    from shotc.validation import validate_request
+    from shotc.request.validation import validate_request
 
     for scene in scenes:
         problems = validate_request(scene.request)

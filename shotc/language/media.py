@@ -9,8 +9,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from shotc.diagnostics import Span
-from shotc.lexer import Line, split_prefix
-from shotc.syntax import Reference
+from shotc.language.lexer import Line, split_prefix
+from shotc.language.syntax import Reference
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png"})
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mov"})

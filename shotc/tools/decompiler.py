@@ -1,7 +1,7 @@
 """Writer tooling, `shotc decompile`: the inverse of the emitter (stage 5). Turns createTask
 requests back into `.shot` source whose build gives the same requests.
 
-A request is decompiled only when `shotc.request_rules.validate_all` finds no error in it and
+A request is decompiled only when `shotc.request.rules.validate_all` finds no error in it and
 a `.shot` file can say it exactly; otherwise each field that stands in the way is reported by
 its JSON path. The output is already in `shotc fmt`'s canonical form. Decisions (written up in
 docs/language.md, section 12):
@@ -28,13 +28,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from shotc.checks import slugify
 from shotc.diagnostics import Span
-from shotc.lexer import classify
-from shotc.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, extension, file_uri
-from shotc.prose import wrong_case_directive
-from shotc.settings import check
-from shotc.syntax import Setting
+from shotc.language.checks import slugify
+from shotc.language.lexer import classify
+from shotc.language.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, extension, file_uri
+from shotc.language.prose import wrong_case_directive
+from shotc.language.settings import check
+from shotc.language.syntax import Setting
 
 _CUE = re.compile(r"@([A-Za-z0-9_-]+)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # E100 in a source file
@@ -141,7 +141,7 @@ def _json_type(value: object) -> str:
 
 def decompile(entries: Sequence[Entry]) -> Decompiled:
     """One script with a scene per request, or the problems that prevent it."""
-    from shotc.request_rules import validate_all
+    from shotc.request.rules import validate_all
 
     result = Decompiled(None)
     elements: dict[str, str] = {}  # name -> its ELEMENT block

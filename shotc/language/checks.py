@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from shotc import media
 from shotc.diagnostics import Diagnostic
-from shotc.settings import Value, resolve
+from shotc.language import media
+from shotc.language.settings import Value, resolve
+from shotc.language.syntax import Element, Reference, Scene, Script, Shot
 from shotc.suggest import did_you_mean
-from shotc.syntax import Element, Reference, Scene, Script, Shot
 
 MAX_ELEMENTS, MAX_SHOTS = 3, 5
 MIN_TOTAL, MAX_TOTAL, MIN_SHOT, MAX_SHOT = 3, 15, 1, 12

@@ -1,5 +1,6 @@
 """Commands of the writer tooling: `fmt`, `decompile` and `validate` (thin; the work is in
-`shotc.formatter`, `shotc.decompiler` and `shotc.request_rules`). Offline: these must not
+`shotc.tools.formatter`, `shotc.tools.decompiler` and `shotc.request.rules`).
+Offline: these must not
 import httpx or the run machinery.
 
 Exit codes (docs/cli.md): 0 ok (warnings allowed), 1 errors (or `fmt --check` found a file to
@@ -17,11 +18,11 @@ from pathlib import Path
 
 import click
 
-from shotc.compiler import CompilerBug, CompileResult, ScriptReadError, compile_paths
-from shotc.decompiler import Entry, Problem, decompile, entries_of
-from shotc.formatter import format_text
+from shotc.language.compiler import CompilerBug, CompileResult, ScriptReadError, compile_paths
+from shotc.language.source import SourceError, read_text
 from shotc.render import render_diagnostics, use_colour
-from shotc.source import SourceError, read_text
+from shotc.tools.decompiler import Entry, Problem, decompile, entries_of
+from shotc.tools.formatter import format_text
 
 EXIT_ERRORS, EXIT_IO = 1, 4
 STDIN = "-"
@@ -259,7 +260,7 @@ def validate_command(files: tuple[Path, ...], fmt: str) -> None:
     compiler has the same rule, its code. A file may hold a request, an array of them, or a
     recordInfo answer. Exit 1 when there is an error; warnings alone exit 0.
     """
-    from shotc.request_rules import validate_all
+    from shotc.request.rules import validate_all
 
     status = 0
     found: list[Problem] = []

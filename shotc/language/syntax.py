@@ -1,7 +1,8 @@
 """Stage 3: the typed AST. Frozen dataclasses, every node carrying the span it came from.
 
-Built from the parse tree by `shotc.builder`; read by the checks (`shotc.checks`) and the
-emitter (`shotc.emit`). Values are kept as written (trimmed); validation happens in checks.
+Built from the parse tree by `shotc.language.builder`; read by the checks
+(`shotc.language.checks`) and the
+emitter (`shotc.request.emit`). Values are kept as written (trimmed); validation happens in checks.
 """
 
 from __future__ import annotations

@@ -13,16 +13,16 @@ import click
 
 # name -> (module, attribute, one-line help shown in `shotc --help`)
 _COMMANDS: dict[str, tuple[str, str, str]] = {
-    "check": ("shotc.cli_compile", "check_command", "Parse and check scripts; print diagnostics."),
-    "build": ("shotc.cli_compile", "build_command", "Compile scripts to createTask JSON."),
-    "explain": ("shotc.cli_compile", "explain_command", "Explain a diagnostic code."),
-    "fmt": ("shotc.cli_tools", "fmt_command", "Rewrite scripts in canonical form."),
-    "decompile": ("shotc.cli_tools", "decompile_command", "Write .shot source for requests."),
-    "validate": ("shotc.cli_tools", "validate_command", "Check hand-written request JSON."),
-    "plan": ("shotc.cli_run", "plan_command", "Show what `run` would send and spend."),
-    "run": ("shotc.cli_run", "run_command", "Upload, submit, follow and download."),
-    "status": ("shotc.cli_run", "status_command", "Show the ledger, refreshed from kie.ai."),
-    "credits": ("shotc.cli_run", "credits_command", "Show the account balance."),
+    "check": ("shotc.cli.compile", "check_command", "Parse and check scripts; print diagnostics."),
+    "build": ("shotc.cli.compile", "build_command", "Compile scripts to createTask JSON."),
+    "explain": ("shotc.cli.compile", "explain_command", "Explain a diagnostic code."),
+    "fmt": ("shotc.cli.tools", "fmt_command", "Rewrite scripts in canonical form."),
+    "decompile": ("shotc.cli.tools", "decompile_command", "Write .shot source for requests."),
+    "validate": ("shotc.cli.tools", "validate_command", "Check hand-written request JSON."),
+    "plan": ("shotc.cli.run", "plan_command", "Show what `run` would send and spend."),
+    "run": ("shotc.cli.run", "run_command", "Upload, submit, follow and download."),
+    "status": ("shotc.cli.run", "status_command", "Show the ledger, refreshed from kie.ai."),
+    "credits": ("shotc.cli.run", "credits_command", "Show the account balance."),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shotc.checks import ResolvedScene
+from shotc.language.checks import ResolvedScene
 
 MODEL = "kling-3.0/video"
 

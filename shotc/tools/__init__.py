@@ -1,0 +1,1 @@
+"""Writer tools: fmt (formatter), decompile (decompiler) and importers."""
