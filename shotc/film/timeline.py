@@ -6,8 +6,8 @@ clip file by absolute `file://` URL, with the scene id, title, take, mode, task 
 as metadata: under `metadata["shotc"]` in OTIO; in FCP XML as the clip's logging info (scene,
 shot/take, description = title, log note = prompt) and master comments (mode, task id); in the
 EDL in the clip name and as `* SHOTC ...` comment lines after each event. A missing scene
-(with `allow_missing`) is a clip with no media (OTIO, FCP XML) or black (EDL: `BL`), lasting
-the scene's seconds, so the timeline keeps the film's timing.
+(with `allow_missing`) is a clip with no media (OTIO, FCP XML) or an event on the black reel
+(EDL: `BL`), lasting the scene's seconds, so the timeline keeps the film's timing.
 
 OpenTimelineIO and its adapters are imported inside `write_timeline` only.
 """
@@ -82,6 +82,7 @@ def _edl_comments(entry: CutEntry) -> list[str]:
         ("MODE", entry.mode),
         ("TASK", entry.task_id),
         ("PROMPT", entry.prompt),
+        ("STATE", entry.state),
     ]
     return [f"{EDL_COMMENT} {k}: {_one_line(str(v))}" for k, v in fields if v not in (None, "")]
 
@@ -130,8 +131,18 @@ def build_timeline(
             if info is not None:
                 metadata["cmx_3600"]["reel"] = _reel(index, entry)
         if info is None and adapter == "cmx_3600":
-            # An EDL has no media-less clip: black (a gap, BL) keeps the timing.
-            video.append(otio.schema.Gap(source_range=source))
+            # An EDL has no media-less clip: an event on the black reel (BL) keeps the timing
+            # (a gap would leave no event, and none at all at the very end) and the comments.
+            metadata["cmx_3600"]["reel"] = "BL"
+            black = otio.schema.GeneratorReference(generator_kind="black")
+            video.append(
+                otio.schema.Clip(
+                    name=clip_name(entry),
+                    media_reference=black,
+                    source_range=source,
+                    metadata=metadata,
+                )
+            )
             audio.append(otio.schema.Gap(source_range=source))
             continue
         for track, kind in ((video, "video"), (audio, "audio")):
