@@ -290,3 +290,20 @@ def test_slate_text_is_always_drawable(text: str) -> None:
 
 def test_drawable_keeps_letters_without_accents() -> None:
     assert drawable("Élodie's café, 5 s") == "ELODIE'S CAFE, 5 S"
+
+
+def test_verify_checks_each_track_and_the_set_of_tracks(tmp_path: Path) -> None:
+    specs = [ClipSpec(colour=COLOURS[i], tone=None) for i in (0, 1)]
+    out = tmp_path / "film.mp4"
+    assemble([entry(i, s) for i, s in enumerate(specs)], out)
+    fps = Fraction(24)
+    assert cut_module.verify(out, 2.0, fps, audio=False) == {"video": pytest.approx(2.0)}
+    assert cut_module.verify(out, 2.0 + 0.5 / 24, fps, audio=False)  # within one frame
+    with pytest.raises(CutVerifyError):
+        cut_module.verify(out, 2.0 + 2 / 24, fps, audio=False)
+    with pytest.raises(CutVerifyError):
+        cut_module.verify(out, 2.0, fps, audio=True)  # an audio track was expected
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"junk" * 100)
+    with pytest.raises(CutVerifyError):
+        cut_module.verify(junk, 2.0, fps, audio=False)
