@@ -14,7 +14,6 @@ import pytest
 import pytest_lsp
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
-
 from test_robustness import FRAGMENTS
 
 CAST = """\

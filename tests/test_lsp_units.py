@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol import types as lsp
+from test_robustness import FRAGMENTS
 
 from shotc.language.settings import KEYS
 from shotc.lsp import features, outline
 from shotc.lsp.analysis import analyse
 from shotc.lsp.positions import Position, PositionMap
-from test_robustness import FRAGMENTS
 
 _text = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=6)), max_size=40).map(
     "".join
