@@ -1,5 +1,6 @@
-"""All benchmarks in one command: the compiler's (bench_compile.py), `run`'s (bench_run.py)
-and `cut`'s (bench_cut.py). Prints their figures; exits non-zero if any script fails.
+"""All benchmarks in one command: the compiler's (bench_compile.py), `run`'s (bench_run.py),
+the language server's (bench_lsp.py) and `cut`'s (bench_cut.py). Prints their figures; exits
+non-zero if any script fails.
 
 Run: python benchmarks/run.py
 """
