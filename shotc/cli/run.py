@@ -120,6 +120,7 @@ def plan_command(
     # A file here is refused by the run's preflight (exit 4, local I/O), like any other
     # directory clips cannot be written to, rather than by click (exit 2).
     type=click.Path(path_type=Path),
+    metavar="DIR",
     help="Write clips to DIR/<scene-id>.mp4 (default renders/<script-stem>/ beside the script).",
 )
 @click.option(
