@@ -423,6 +423,7 @@ class Orchestrator:
             # The task exists and is paid for: its id reaches the user now, and the recovery
             # file where the disk allows, so the next `run` records and follows it.
             self._ledger_broke(exc)
+            job.created_now = True  # counted in the summary's "task(s) created": it was
             entry = recovery.Entry(task_id, sid, job.key, job.take, job.scene_id)
             where = recovery.save(ledger.path, [entry])
             kept = (
