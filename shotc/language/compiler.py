@@ -26,7 +26,7 @@ from shotc.language.checks import (
 )
 from shotc.language.settings import Value, resolve
 from shotc.language.source import ParsedFile, SourceError, parse_text, read_text
-from shotc.language.syntax import Element, Include
+from shotc.language.syntax import Element, Include, Voice
 from shotc.request.emit import request_for
 
 MAX_INCLUDE_DEPTH = 100
@@ -74,6 +74,7 @@ class CompileResult:
 class _Expansion:
     settings: dict[str, Value]
     elements: list[tuple[Element, Path]]  # declarations with their file's directory
+    failed: bool = False  # some INCLUDE in it failed (E404)
 
 
 class _Session:
@@ -115,17 +116,21 @@ class _Session:
         items: list[tuple[int, Element | Include]] = [(e.span.line, e) for e in script.elements]
         items += [(i.span.line, i) for i in script.includes]
         elements: list[tuple[Element, Path]] = []
+        failed = False
         for _line, item in sorted(items, key=lambda pair: pair[0]):
             if isinstance(item, Element):
                 elements.append((item, base))
                 continue
             target = self.include(item, key, script.path, stack)
-            if target is not None:
+            if target is None:
+                failed = True
+            else:
                 sub = self.expand(target, (*stack, target))
                 settings.update(sub.settings)
                 elements.extend(sub.elements)
+                failed = failed or sub.failed
         settings.update(self.own_settings[key])
-        return _Expansion(settings, elements)
+        return _Expansion(settings, elements, failed)
 
     def include(
         self, item: Include, key: Path, display: str, stack: tuple[Path, ...]
@@ -159,7 +164,7 @@ class _Session:
                     "E404",
                     f"cannot include `{item.path}`: {self.unreadable[target]}",
                     item.span,
-                    "paths are relative to the including file",
+                    _missing_help(target, item.path),
                 )
             )
             return None
@@ -190,6 +195,7 @@ class _Session:
         script = self.parsed[key].script
         expansion = self.expand(key, (key,))
         declared: dict[str, ResolvedElement | None] = {}
+        voices: dict[str, Voice] = {}
         seen: set[int] = set()
         for element, base in expansion.elements:
             if id(element) in seen:
@@ -209,7 +215,11 @@ class _Session:
                 )
             else:
                 declared[element.name] = resolved
-        ctx = SceneContext(expansion.settings, declared, key.parent, self.media)
+                if element.voice is not None:
+                    voices[element.name] = element.voice
+        ctx = SceneContext(
+            expansion.settings, declared, key.parent, self.media, voices, expansion.failed
+        )
         title = expansion.settings.get("title")
         film_title = str(title.value) if title is not None else script.stem
         for scene in script.scenes:
@@ -244,7 +254,7 @@ class _Session:
                     scene.span,
                 )
             )
-        unused_elements(script, cued_names(script.scenes), self.diagnostics)
+        unused_elements(script, cued_names(script.scenes, voices), self.diagnostics)
         if for_build and not script.has_shots:
             self.diagnostics.append(
                 Diagnostic(
@@ -254,6 +264,21 @@ class _Session:
                     "add a `SHOT 5s` with prose, or INCLUDE this file from a script",
                 )
             )
+
+
+def _missing_help(target: Path, written: str) -> str:
+    """A did-you-mean among the files beside a missing include, else where paths start."""
+    from shotc.suggest import did_you_mean
+
+    try:
+        names = [p.name for p in target.parent.iterdir() if p.is_file()][:1000]
+    except OSError:
+        names = []
+    guess = did_you_mean(target.name, names) if target.name not in names else None
+    if guess is not None:
+        shown = os.path.join(os.path.dirname(written), guess)
+        return f"did you mean `{shown}`? (paths are relative to the including file)"
+    return "paths are relative to the including file"
 
 
 def compile_paths(
