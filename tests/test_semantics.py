@@ -58,9 +58,7 @@ def test_forced_prose_and_at_signs(tmp_path: Path) -> None:
         "SHOT 5s\n!SHOT through glass, the dog@element_dog.\nmeet at @ 5pm, the @@ sign\n"
     )
     body = only_request(compile_text(tmp_path, text))["input"]
-    assert body["prompt"] == (
-        "SHOT through glass, the dog@element_dog. meet at @ 5pm, the @ sign"
-    )
+    assert body["prompt"] == ("SHOT through glass, the dog@element_dog. meet at @ 5pm, the @ sign")
     assert [e["name"] for e in body["kling_elements"]] == ["element_dog"]
 
 

@@ -282,12 +282,17 @@ def _missing_help(target: Path, written: str) -> str:
 
 
 def compile_paths(
-    paths: Sequence[Path], *, for_build: bool = True, sources: Mapping[Path, str] | None = None
+    paths: Sequence[Path],
+    *,
+    for_build: bool = True,
+    sources: Mapping[Path, str] | None = None,
+    allow: frozenset[str] = frozenset(),
 ) -> CompileResult:
     """Compile every script in `paths`. `for_build` adds the build-only checks (E312) and
     validates every request against the request schema. `sources` gives the text of some
     files instead of reading them (an editor's buffer, `fmt`'s output before it is written):
     keys are paths as passed in `paths`; includes and media stay relative to each path.
+    `allow` names warnings to leave out (`--allow`, `shotc.allow`).
 
     Raises ScriptReadError for a top-level file that cannot be read or decoded, and
     CompilerBug when an emitted request fails the schema.
@@ -298,10 +303,13 @@ def compile_paths(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _compile(paths, for_build, sources or {})
+        result = _compile(paths, for_build, sources or {})
     finally:
         if collecting:
             gc.enable()
+    if allow:
+        result.diagnostics = [d for d in result.diagnostics if d.code not in allow]
+    return result
 
 
 def _compile(paths: Sequence[Path], for_build: bool, sources: Mapping[Path, str]) -> CompileResult:
