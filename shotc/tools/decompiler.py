@@ -13,8 +13,9 @@ docs/language.md, section 12):
   rebuilt with kie.ai's default, and a note says so.
 - A prompt is prose: one line per paragraph (`\\n`), `!` before a line that would read as
   anything else (a dialogue line included); a paragraph of exactly the compiled dialogue
-  shape becomes a dialogue line again, its voice the element's `Voice` (`shotc.tools.spoken`); `@@` for a literal `@` followed by another `@`. A prompt holding `[[`, runs
-  of white space, blank paragraphs or control characters cannot be written.
+  shape becomes a dialogue line again, its voice the element's `Voice`
+  (`shotc.tools.spoken`); `@@` for a literal `@` followed by another `@`. A prompt holding
+  `[[`, runs of white space, blank paragraphs or control characters cannot be written.
 - Elements must be exactly the ones the prompts cue, in order of first cue (what the compiler
   sends). `file://` URIs become absolute paths (the URI itself when the path has white space).
 """
@@ -31,9 +32,9 @@ from urllib.parse import unquote, urlsplit
 
 from shotc.diagnostics import Span
 from shotc.language.checks import slugify
+from shotc.language.dialogue import shape_of
 from shotc.language.lexer import classify
 from shotc.language.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, extension, file_uri
-from shotc.language.dialogue import shape_of
 from shotc.language.prose import wrong_case_directive
 from shotc.language.settings import check
 from shotc.language.syntax import Setting
