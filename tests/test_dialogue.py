@@ -48,7 +48,7 @@ def test_the_voice_comes_again_in_each_shot_of_a_multi_shot_scene(tmp_path: Path
 
 
 def test_lines_of_other_shapes_stay_prose(tmp_path: Path) -> None:
-    text = "SHOT 5s\nWide: the platform\nSFX: thunder\nCUT TO:\nMARA\n\"Go.\"\n!MARA: \"x\"\n"
+    text = 'SHOT 5s\nWide: the platform\nSFX: thunder\nCUT TO:\nMARA\n"Go."\n!MARA: "x"\n'
     body = only_request(compile_text(tmp_path, text))["input"]
     assert body["prompt"] == 'Wide: the platform SFX: thunder CUT TO: MARA "Go." MARA: "x"'
     assert body["sound"] is False
