@@ -215,7 +215,13 @@ def _prose(ranges: list[_Range], scanner: _Scanner, out: list[Paragraph]) -> Non
 
 
 def _paragraphs(block: list[_Visible], scanner: _Scanner, out: list[Paragraph]) -> None:
-    shapes = [dialogue.shape_of(v.text) if v.candidate and v.text else None for v in block]
+    # most lines hold no `:` and no quote: skip the dialogue pattern for them (the hot path)
+    shapes = [
+        dialogue.shape_of(v.text)
+        if v.candidate and ":" in v.text and ('"' in v.text or "“" in v.text)
+        else None
+        for v in block
+    ]
     starts = [i for i, shape in enumerate(shapes) if shape is not None]
     if not starts:
         _prose([(v, 0, len(v.text)) for v in block], scanner, out)
