@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
 from shotc.cli.group import main
-from tests.test_semantics import codes, compile_text, only_request
+from shotc.language.compiler import CompileResult, compile_paths
+
+
+def compile_text(tmp_path: Path, text: str) -> CompileResult:
+    path = tmp_path / "film.shot"
+    path.write_text(text, "utf-8")
+    return compile_paths([path], for_build=False)
+
+
+def codes(result: CompileResult) -> list[tuple[str, int, int]]:
+    return [(d.code, d.span.line, d.span.column) for d in result.diagnostics]
+
+
+def only_request(result: CompileResult) -> dict[str, Any]:
+    assert result.ok, codes(result)
+    (scene,) = result.scenes
+    return scene.request
 
 KEEPER = (
     "ELEMENT @element_keeper: the keeper\n"
