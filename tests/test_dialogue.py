@@ -26,6 +26,7 @@ def only_request(result: CompileResult) -> dict[str, Any]:
     (scene,) = result.scenes
     return scene.request
 
+
 KEEPER = (
     "ELEMENT @element_keeper: the keeper\n"
     "  https://a.io/k1.png\n"
