@@ -274,7 +274,7 @@ def _missing_help(target: Path, written: str) -> str:
 
     try:
         names = [p.name for p in target.parent.iterdir() if p.is_file()][:1000]
-    except OSError:
+    except (OSError, ValueError):  # ValueError: a NUL byte in the path
         names = []
     guess = did_you_mean(target.name, names) if target.name not in names else None
     if guess is not None:
