@@ -12,9 +12,12 @@ class CodeInfo:
     code: str
     summary: str
     points_at: str
+    became: str | None = None  # a retired code: the code that replaced it
 
     @property
     def severity(self) -> str:
+        if self.became is not None:
+            return "retired"
         return "warning" if self.code.startswith("W") else "error"
 
 
@@ -26,6 +29,7 @@ def _table() -> dict[str, CodeInfo]:
         ("E103", "a shot ends inside a `[[` note", "the `[[`"),
         ("E104", "`SHOT` before the first `SCENE` in a file that has scenes", "the `SHOT` line"),
         ("E105", "a line out of place", "the line"),
+        ("E106", "a directive's shape in the wrong case inside prose", "the line"),
         ("E201", "a cue names no declared element", "the cue, `@` included"),
         ("E202", "element declared twice", "the later declaration's `@name`"),
         ("E203", "invalid or missing element name", "the `ELEMENT` line"),
@@ -34,6 +38,9 @@ def _table() -> dict[str, CodeInfo]:
         ("E206", "unknown setting key", "the key"),
         ("E207", "invalid or empty setting value", "the value (the key when empty)"),
         ("E208", "setting not allowed here", "the line"),
+        ("E209", "`@@` before a name character", "the `@@` and the name"),
+        ("E212", "a dialogue line with no spoken text", "the line"),
+        ("E213", "a second `Voice` line in one element block", "the second one"),
         ("E301", "a scene's total duration outside 3 to 15 s", "the `SCENE` line"),
         ("E302", "a multi-shot scene's shot outside 1 to 12 s", "that `SHOT` line"),
         ("E303", "more than 5 shots in a scene", "the sixth `SHOT` line"),
@@ -63,9 +70,15 @@ def _table() -> dict[str, CodeInfo]:
         ("W502", "`Sound: off` applies to a multi-shot scene", "the `Sound` line"),
         ("W503", "a scene cues elements but has no `FIRST FRAME`", "the `SCENE` line"),
         ("W504", "a video element", "the `ELEMENT` line"),
-        ("W505", "a directive's shape in the wrong case inside prose", "the line"),
+        ("W506", "dialogue in a scene sent with `Sound: off`", "the first dialogue line"),
+        ("W507", "a shot's dialogue over 3 words per second", "the shot's first dialogue line"),
     ]
-    return {code: CodeInfo(code, summary, at) for code, summary, at in rows}
+    table = {code: CodeInfo(code, summary, at) for code, summary, at in rows}
+    # Retired codes stay registered so that `shotc explain` still answers for them; no check
+    # reports them. W505 became E106 in language 1.1 (as a warning it let two shots merge
+    # into one paid clip).
+    table["W505"] = CodeInfo("W505", "retired: became E106 in language 1.1", "the line", "E106")
+    return dict(sorted(table.items()))
 
 
 CODES: dict[str, CodeInfo] = _table()

@@ -128,8 +128,28 @@ def paragraph(draw: st.DrawFn, names: list[str]) -> str:
 
 
 @st.composite
+def spoken(draw: st.DrawFn, names: list[str], voiced: set[str]) -> str:
+    """A paragraph of the compiled dialogue shape (language 1.1 §3): `[SPEAKER: VOICE, TONE]:
+    "TEXT"`, the voice on an element's first line of the prompt (`voiced` tracks that)."""
+    speakers = ["MARA", "DR. OKAFOR", *("@" + n for n in names)]
+    speaker = draw(st.sampled_from(speakers))
+    label = speaker
+    if speaker.startswith("@") and speaker not in voiced:
+        voiced.add(speaker)
+        if draw(st.integers(0, 3)):
+            label += ": " + draw(st.sampled_from(["a deep, slow voice", "soft", "a @@ b"]))
+    tone = draw(st.sampled_from(["", "", "whispering", "voice-over", "V.O.", "to the dog"]))
+    if tone:
+        label += ", " + tone
+    text = " ".join(draw(st.lists(st.one_of(_plain, _tricky), min_size=1, max_size=4)))
+    return f'[{label}]: "{text.replace("[[", "[ [")}"'
+
+
+@st.composite
 def prompt(draw: st.DrawFn, names: list[str], limit: int) -> str:
-    text = "\n".join(draw(st.lists(paragraph(names), min_size=1, max_size=3)))
+    voiced: set[str] = set()
+    parts = st.one_of(paragraph(names), spoken(names, voiced))
+    text = "\n".join(draw(st.lists(parts, min_size=1, max_size=3)))
     return text[:limit] if len(text) <= limit else draw(paragraph([]))[: limit // 4].strip() or "x"
 
 
@@ -224,6 +244,8 @@ def test_build_of_decompile_is_the_request(r: dict[str, Any]) -> None:
     )
     event("local media" if "file://" in json.dumps(r) else "URLs only")
     event("some `!` lines" if "\n!" in text else "no `!` line")
+    event("a voice" if "  Voice: " in text else "no voice")
+    event("dialogue lines" if "\n@" in text or ': "' in text else "no dialogue line")
     [built] = build(text)
     assert json.dumps(built, ensure_ascii=False) == json.dumps(r, ensure_ascii=False)
 

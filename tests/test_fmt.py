@@ -202,7 +202,8 @@ def _setting(draw: st.DrawFn, title_page: bool) -> str:
             ]
         )
     )
-    return f"{draw(_ws)}{_case(draw, key)}{draw(_ws)}:{draw(_ws)}{value}{draw(_ws)}"
+    note = draw(st.sampled_from(["", "", " [[ a note ]]", "[[x]]"]))  # language 1.1 §1
+    return f"{draw(_ws)}{_case(draw, key)}{draw(_ws)}:{draw(_ws)}{value}{note}{draw(_ws)}"
 
 
 @st.composite
@@ -221,7 +222,28 @@ def _element(draw: st.DrawFn, name: str) -> list[str]:
         lines.append(draw(_ws) + ref + draw(_ws))
         if draw(st.integers(0, 4)) == 0:
             lines.append("# another angle")
+    if draw(st.booleans()):  # a voice, anywhere among the references (language 1.1 §3)
+        voice = draw(st.sampled_from(["a deep,  slow voice", "soft [[ note ]] and low"]))
+        where = draw(st.integers(1, len(lines)))
+        lines.insert(where, f"{draw(_ws)}{_case(draw, 'Voice')}{draw(_ws)}:{draw(_ws)}{voice}")
     return lines
+
+
+@st.composite
+def _dialogue(draw: st.DrawFn, names: list[str]) -> str:
+    speakers = ["MARA", "DR.  OKAFOR", "AGENT 47", *("@" + n for n in names)]
+    speaker = draw(st.sampled_from(speakers))
+    paren = draw(st.sampled_from(["", "(whispering)", "( V.O. )", "(cont'd)", "()", "(to @x)"]))
+    if "@x" in paren:
+        paren = "(softly)"
+    words = " ".join(draw(st.lists(_word, min_size=1, max_size=4)))
+    quote = draw(st.sampled_from(['"', "“"]))
+    close = draw(st.sampled_from(['"', "”"]))
+    after = draw(st.sampled_from(["", " She turns.", "\\nand more", ""]))
+    line = f"{draw(_ws)}{speaker}{draw(_ws)}{paren}{draw(_ws)}:{draw(_ws)}{quote}{words}"
+    if after == "\\nand more":
+        return line + "\nand more" + close  # the spoken text spans two lines
+    return line + close + after + draw(_ws)
 
 
 @st.composite
@@ -242,6 +264,8 @@ def _prose(draw: st.DrawFn, names: list[str]) -> list[str]:
             line += " [[ a note\n\n# a comment in the note\nthat ends ]] here"
         elif kind == 2:
             line += " [[ note ]] and @@ at home"
+        elif kind in (3, 4):
+            line = draw(_dialogue(names))
         lines.append(line)
         lines += [""] * draw(st.integers(0, 2))
     return lines
@@ -257,7 +281,8 @@ def _script(draw: st.DrawFn) -> str:
     for index in range(max(scenes, 1)):
         if scenes:
             out += [""] * draw(st.integers(0, 2))
-            out.append(f"{draw(_ws)}SCENE{draw(_ws) or ' '}Scene {index}{draw(_ws)}")
+            note = draw(st.sampled_from(["", " [[v2]]"]))
+            out.append(f"{draw(_ws)}SCENE{draw(_ws) or ' '}Scene {index}{note}{draw(_ws)}")
             out += draw(st.lists(_setting(False), max_size=2))
         count = draw(st.integers(1, 3))
         if draw(st.booleans()):
@@ -352,7 +377,7 @@ def test_a_file_with_errors_is_left_untouched(tmp_path: Path) -> None:
 def test_prose_that_looks_like_a_directive_in_the_wrong_case_is_not_fixed(tmp_path: Path) -> None:
     path = write(tmp_path, "SHOT 3s\nshot 3s\n")
     result = CliRunner().invoke(main, ["fmt", str(path)])
-    assert result.exit_code == 0  # W505 is a warning; the line stays prose
+    assert result.exit_code == 1  # E106 (was warning W505): fmt leaves a file with errors
     assert path.read_text("utf-8") == "SHOT 3s\nshot 3s\n"
 
 

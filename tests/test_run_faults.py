@@ -343,7 +343,7 @@ def test_duplicate_task_id_is_reported_not_a_traceback(
 def test_ctrl_c_while_compiling_exits_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     script = write_project(tmp_path, scenes=1)
 
-    def interrupted(paths: Any) -> Any:
+    def interrupted(paths: Any, **options: Any) -> Any:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(commands, "compile_paths", interrupted)

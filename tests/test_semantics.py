@@ -55,12 +55,10 @@ def test_forced_prose_and_at_signs(tmp_path: Path) -> None:
     text = (
         "ELEMENT @element_dog: dog\n  https://a.io/1.png\n  https://a.io/2.png\n\n"
         "FIRST FRAME https://a.io/f.png\n"
-        "SHOT 5s\n!SHOT through glass, the dog@element_dog.\nmeet at @ 5pm, studio@@example.com\n"
+        "SHOT 5s\n!SHOT through glass, the dog@element_dog.\nmeet at @ 5pm, the @@ sign\n"
     )
     body = only_request(compile_text(tmp_path, text))["input"]
-    assert body["prompt"] == (
-        "SHOT through glass, the dog@element_dog. meet at @ 5pm, studio@example.com"
-    )
+    assert body["prompt"] == ("SHOT through glass, the dog@element_dog. meet at @ 5pm, the @ sign")
     assert [e["name"] for e in body["kling_elements"]] == ["element_dog"]
 
 
@@ -266,5 +264,4 @@ def test_long_cue_names_do_not_hide_an_over_long_prompt(tmp_path: Path) -> None:
 def test_a_bare_shot_word_in_prose_is_not_a_wrong_case_directive(tmp_path: Path) -> None:
     # `SHOT` alone would be E102, so suggesting it would be wrong; `shot 3s` is the shape
     result = compile_text(tmp_path, "SHOT 5s\nA wide\nshot\nshot 3s\n")
-    assert codes(result) == [("W505", 4, 1)]
-    assert result.scenes[0].request["input"]["prompt"] == "A wide shot shot 3s"
+    assert codes(result) == [("E106", 4, 1)]

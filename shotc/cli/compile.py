@@ -15,11 +15,28 @@ from shotc.render import render_diagnostics, render_json_lines, use_colour
 EXIT_ERRORS, EXIT_IO = 1, 4
 
 _files = click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+allow_option = click.option(
+    "--allow",
+    "allow",
+    multiple=True,
+    metavar="CODE",
+    help="Leave out this warning (repeatable; also `allow = [...]` in shotc.toml).",
+)
 
 
-def _compile(files: tuple[Path, ...], for_build: bool) -> CompileResult:
+def allowed(codes: tuple[str, ...], files: tuple[Path, ...]) -> frozenset[str]:
+    """The warnings to leave out; a code that cannot be allowed is a usage error (exit 2)."""
+    from shotc.allow import AllowError, allowed_codes
+
     try:
-        return compile_paths(list(files), for_build=for_build)
+        return allowed_codes(codes, files)
+    except AllowError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _compile(files: tuple[Path, ...], for_build: bool, allow: tuple[str, ...]) -> CompileResult:
+    try:
+        return compile_paths(list(files), for_build=for_build, allow=allowed(allow, files))
     except ScriptReadError as exc:
         click.echo(f"shotc: cannot read {exc.path}: {exc.reason}", err=True)
         sys.exit(EXIT_IO)
@@ -49,11 +66,12 @@ def _report(result: CompileResult) -> None:
     is_flag=True,
     help="Check again on every save of FILES or of a file they include (Ctrl-C stops).",
 )
-def check_command(files: tuple[Path, ...], fmt: str, watch: bool) -> None:
+@allow_option
+def check_command(files: tuple[Path, ...], fmt: str, watch: bool, allow: tuple[str, ...]) -> None:
     """Parse and check FILES; print every diagnostic. Exit 1 on errors."""
     if watch:
-        _watch(files, fmt)
-    result = _compile(files, for_build=False)
+        _watch(files, fmt, allowed(allow, files))
+    result = _compile(files, for_build=False, allow=allow)
     if fmt == "json":
         sys.stdout.write(render_json_lines(result.diagnostics))
     else:
@@ -61,12 +79,12 @@ def check_command(files: tuple[Path, ...], fmt: str, watch: bool) -> None:
     sys.exit(0 if result.ok else EXIT_ERRORS)
 
 
-def _watch(files: tuple[Path, ...], fmt: str) -> None:
+def _watch(files: tuple[Path, ...], fmt: str, allow: frozenset[str]) -> None:
     from shotc.cli.watch import watch
 
     def once() -> None:
         try:
-            result = compile_paths(list(files), for_build=False)
+            result = compile_paths(list(files), for_build=False, allow=allow)
         except ScriptReadError as exc:
             click.echo(f"shotc: cannot read {exc.path}: {exc.reason}", err=True)
             return
@@ -93,13 +111,14 @@ def _watch(files: tuple[Path, ...], fmt: str) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Write DIR/<scene-id>.json instead of printing.",
 )
-def build_command(files: tuple[Path, ...], out_dir: Path | None) -> None:
+@allow_option
+def build_command(files: tuple[Path, ...], out_dir: Path | None, allow: tuple[str, ...]) -> None:
     """Compile FILES to kie.ai createTask requests.
 
     One scene prints its request as JSON; several print a JSON array in scene order. Warnings
     do not stop a build; errors do (exit 1, nothing on stdout).
     """
-    result = _compile(files, for_build=True)
+    result = _compile(files, for_build=True, allow=allow)
     _report(result)
     if not result.ok:
         sys.exit(EXIT_ERRORS)

@@ -33,6 +33,26 @@ def _finite(value: float | None) -> float | None:
     return value
 
 
+_allow = click.option(
+    "--allow",
+    "allow",
+    multiple=True,
+    metavar="CODE",
+    help="Leave out this warning (repeatable; also `allow = [...]` in shotc.toml).",
+)
+
+
+def _allowed(
+    codes: tuple[str, ...], files: tuple[Path, ...], config: Path | None
+) -> frozenset[str]:
+    from shotc.allow import AllowError, allowed_codes
+
+    try:
+        return allowed_codes(codes, files, config)
+    except AllowError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 def _streams() -> Streams:
     from shotc.run.commands import Streams
 
@@ -71,6 +91,7 @@ _TAKE = click.IntRange(min=1, max=MAX_TAKE)
     help="Settings file (default: shotc.toml beside the first script).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@_allow
 def plan_command(
     files: tuple[Path, ...],
     mode: str | None,
@@ -78,6 +99,7 @@ def plan_command(
     resubmit_unknown: bool,
     config_path: Path | None,
     as_json: bool,
+    allow: tuple[str, ...],
 ) -> None:
     """Per scene: shots, seconds, mode, sound, estimated credits and ledger state; the total
     that `run` would spend."""
@@ -93,6 +115,7 @@ def plan_command(
             config_path=config_path,
             as_json=as_json,
             streams=_streams(),
+            allow=_allowed(allow, files, config_path),
         )
 
     _exit_with(body)
@@ -145,6 +168,7 @@ def plan_command(
     help="Settings file (default: shotc.toml beside the first script).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@_allow
 def run_command(
     files: tuple[Path, ...],
     mode: str | None,
@@ -156,6 +180,7 @@ def run_command(
     scene_ids: tuple[str, ...],
     config_path: Path | None,
     as_json: bool,
+    allow: tuple[str, ...],
 ) -> None:
     """Upload local media, submit every scene not already done or running, follow the
     tasks and download each clip as soon as it is ready."""
@@ -174,6 +199,7 @@ def run_command(
             scenes=scene_ids,
             config_path=config_path,
             as_json=as_json,
+            allow=_allowed(allow, files, config_path),
         )
         return run(request, _streams())
 

@@ -1,6 +1,7 @@
 """Stage 3: the AST builder. Walks the parse tree of one file and produces its `Script`,
 with the structural diagnostics: lines out of place (E101, E104, E105, E208), shot durations
-(E102), element headers (E203, E204) and what shot prose reports (E103, E105, W505)."""
+(E102), element headers (E203, E204), voices (E206, E207, E213) and what shot prose reports
+(E103, E105, E106, E209, E212)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from shotc.diagnostics import Diagnostic, Span
 from shotc.language.lexer import Line, split_prefix
 from shotc.language.media import reference_of
 from shotc.language.parser import Node
-from shotc.language.prose import line_span, shot_prose, wrong_case_directive
-from shotc.language.syntax import Element, Frame, Include, Scene, Script, Setting, Shot
+from shotc.language.prose import line_span, prompt_text, shot_prose, wrong_case_directive
+from shotc.language.syntax import Element, Frame, Include, Scene, Script, Setting, Shot, Voice
 
 _DURATION = re.compile(r"([0-9]+)\s*[sS]?")
 _TOKEN = re.compile(r"\S+")
 _NAME = re.compile(r"@([A-Za-z0-9_-]*)")
 _BLOCK_ENDS = frozenset({"BLANK", "SETTING", "FIRST_FRAME", "LAST_FRAME", "INCLUDE"})
+# Fountain's scene headings (`INT. FLAT - MORNING`): a writer meant a SCENE
+_HEADING = re.compile(r"(?i)(?:int\.?/ext|i/e|int|ext|est)[. ]\s*\S")
+_SECONDS = re.compile(r"(?i)([0-9]+)\s*(?:s|secs?|seconds?)\.?")
 
 
 @dataclass
@@ -103,19 +107,20 @@ class _Builder:
                 f"did you mean `{fixed}`? (directive keywords are UPPERCASE)",
             )
         elif not self.prose_run:
-            self.report(
-                "E101",
-                "prose outside a shot",
-                line_span(line, self.file),
-                "add `SHOT <n>s` above it",
+            body = line.clean(line.arg, line.end)
+            help = (
+                f"a scene heading? write `SCENE {body}`"
+                if not forced and _HEADING.match(body)
+                else "add `SHOT <n>s` above it"
             )
+            self.report("E101", "prose outside a shot", line_span(line, self.file), help)
         self.prose_run = True
 
     def setting(self, line: Line) -> None:
         key_end = line.text.index(":", line.start)
         key = line.text[line.start : key_end].rstrip()
         value_start = line.arg + (len(line.text[line.arg :]) - len(line.text[line.arg :].lstrip()))
-        value = line.text[value_start : line.end] if value_start < line.end else ""
+        value = line.clean(value_start, line.end) if value_start < line.end else ""
         key_span = Span(
             self.file, line.number, line.start + 1, line.number, line.start + len(key) + 1
         )
@@ -125,7 +130,14 @@ class _Builder:
             else key_span
         )
         setting = Setting(key, value, line_span(line, self.file), key_span, value_span)
-        if self.place == "title":
+        if setting.name == "voice":
+            self.report(
+                "E206",
+                "`Voice` outside an element block",
+                key_span,
+                "it belongs in an `ELEMENT` block, among the element's references",
+            )
+        elif self.place == "title":
             self.settings.append(setting)
         elif self.place == "preamble":
             if setting.name in ("title", "model"):
@@ -215,8 +227,14 @@ class _Builder:
         name, description, name_span, header_ok = self.element_header(header, span)
         refs = []
         block_ok = True
+        voice: Voice | None = None
         rest = 0
         for rest, line in enumerate(lines):  # noqa: B007
+            if line.kind == "SETTING" and _key(line).lower() == "voice":
+                # language 1.1 §3: a `Voice:` line stands among the element's references
+                self.library_lines.add(line.number)
+                voice = self.voice(line, voice) or voice
+                continue
             if line.kind in _BLOCK_ENDS:
                 break
             ref = reference_of(line, self.file) if line.arg == line.start else None
@@ -249,11 +267,44 @@ class _Builder:
             rest = len(lines)
         self.library_lines.add(header.number)
         self.elements.append(
-            Element(name, description, tuple(refs), span, name_span, header_ok, block_ok, self.file)
+            Element(
+                name,
+                description,
+                tuple(refs),
+                span,
+                name_span,
+                header_ok,
+                block_ok,
+                self.file,
+                voice,
+            )
         )
         self.prose_run = False
         for line in lines[rest:]:
             self.loose(line)
+
+    def voice(self, line: Line, earlier: Voice | None) -> Voice | None:
+        """The element's voice from a `Voice:` line (E207 empty, E213 a second one)."""
+        span = line_span(line, self.file)
+        if earlier is not None:
+            self.report(
+                "E213",
+                "a second `Voice` line in this element block",
+                span,
+                f"an element has one voice; the first is on line {earlier.span.line}",
+            )
+            return None
+        text, cues = prompt_text(line, line.arg, line.end, self.file, self.diagnostics)
+        if not text:
+            key_end = line.start + len(_key(line))
+            self.report(
+                "E207",
+                "`Voice` has no value",
+                Span(self.file, line.number, line.start + 1, line.number, key_end + 1),
+                "describe the voice: `Voice: a deep, slow Scots voice`",
+            )
+            return None
+        return Voice(text, cues, span)
 
     def element_header(self, header: Line, span: Span) -> tuple[str | None, str | None, Span, bool]:
         argument = header.text[header.arg : header.end]
@@ -268,6 +319,10 @@ class _Builder:
                 span,
                 example + " (names use letters, digits, `_` and `-`)",
             )
+            colon = argument.find(":")
+            if colon < 0 or not header.clean(header.arg + colon + 1, header.end):
+                # an independent problem: kie.ai needs a description too (language.md §4)
+                self.report("E204", "the element has no `:` and description", span, example)
             return None, None, span, False
         name = match.group(1)
         name_span = Span(self.file, header.number, offset + 1, header.number, match.end() + 1)
@@ -297,7 +352,7 @@ class _Builder:
                 f"write `ELEMENT @{name}: a short description` (kie.ai requires one)",
             )
             return name, None, name_span, False
-        description = after[colon + 1 :].strip()
+        description = header.clean(match.end() + colon + 1, header.end)
         if not description:
             self.report(
                 "E204",
@@ -326,7 +381,16 @@ class _Builder:
         prose = shot_prose(lines, self.file)
         self.diagnostics.extend(prose.diagnostics)
         scene = self.scenes[-1] if self.has_scenes else self.implicit
-        scene.shots.append(Shot(seconds, prose.prompt, prose.cues, line_span(header, self.file)))
+        scene.shots.append(
+            Shot(
+                seconds,
+                prose.prompt,
+                prose.cues,
+                line_span(header, self.file),
+                prose.paragraphs,
+                prose.unclosed_note,
+            )
+        )
         self.place = "shots"
 
     def duration(self, header: Line) -> int | None:
@@ -343,11 +407,14 @@ class _Builder:
         else:
             start = header.text.index(argument, header.arg)
             span = Span(self.file, header.number, start + 1, header.number, header.end + 1)
-            lead = re.match(r"[0-9]+(?:([.,][0-9]+)|\s*[sS]?)", argument)
-            if lead is not None and lead.group(1):
+            lead = re.match(r"([0-9]+)(?:([.,][0-9]+)|\s*[sS]?)", argument)
+            seconds = _SECONDS.fullmatch(argument)
+            if seconds is not None:
+                help = f"write `SHOT {seconds.group(1).lstrip('0') or '0'}s`"
+            elif lead is not None and lead.group(2):
                 help = "durations are whole seconds: write `SHOT 3s`"
             elif lead is not None:
-                help = f"write `SHOT {lead.group(0).strip()}` and put the prose on the lines below"
+                help = f"write `SHOT {lead.group(1).lstrip('0') or '0'}s` and put the prose below"
             else:
                 help = "write the duration in whole seconds, like `SHOT 5s`"
             self.report("E102", f"bad shot duration `{argument}`", span, help)
@@ -403,6 +470,11 @@ class _Builder:
             has_shots,
             frozenset(self.library_lines),
         )
+
+
+def _key(line: Line) -> str:
+    """The key of a setting line, as written."""
+    return line.text[line.start : line.text.index(":", line.start)].rstrip()
 
 
 def build_script(tree: Node, file: str, stem: str) -> tuple[Script, list[Diagnostic]]:

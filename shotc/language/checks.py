@@ -8,13 +8,14 @@ import os
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from shotc.diagnostics import Diagnostic
 from shotc.language import media
+from shotc.language.prompts import compose, sound_sent
 from shotc.language.settings import Value, resolve
-from shotc.language.syntax import Element, Reference, Scene, Script, Shot
+from shotc.language.syntax import Cue, Element, Reference, Scene, Script, Shot, Voice
 from shotc.suggest import did_you_mean
 
 MAX_ELEMENTS, MAX_SHOTS = 3, 5
@@ -37,6 +38,8 @@ class ResolvedScene:
     settings: dict[str, Value]
     frames: tuple[str, ...]  # image_urls
     elements: tuple[ResolvedElement, ...]
+    prompts: tuple[str, ...]  # each shot's compiled prompt, voices included
+    sound: bool  # what `input.sound` sends
 
 
 def slugify(title: str, position: int) -> str:
@@ -156,6 +159,8 @@ class SceneContext:
     elements: dict[str, ResolvedElement | None]  # declared names (None: declared, invalid)
     base: Path
     checker: MediaChecker
+    voices: dict[str, Voice] = field(default_factory=dict)  # declared elements' voices
+    include_failed: bool = False  # an INCLUDE of the file failed (E404): cues may be missing
 
 
 def check_scene(
@@ -166,9 +171,10 @@ def check_scene(
     multi = len(scene.shots) > 1
     frames = _frames(scene, multi, ctx, diags)
     _durations(scene, diags)
-    for shot in scene.shots:
-        _prompt(shot, multi, diags)
-    elements = _cues(scene, ctx, diags)
+    composed = [compose(shot, ctx.voices) for shot in scene.shots]
+    for shot, (prompt, cues) in zip(scene.shots, composed, strict=True):
+        _prompt(shot, prompt, cues, multi, diags)
+    elements = _cues([cues for _prompt_text, cues in composed], ctx, diags)
     if elements and frames is not None and not frames:
         diags.append(
             Diagnostic(
@@ -189,11 +195,13 @@ def check_scene(
                 "kie.ai generates multi-shot video with sound; `false` is sent but may be refused",
             )
         )
+    sent = sound_sent(scene, multi, settings.get("sound"), diags)
     if frames is None or elements is None or not scene.shots:
         return None
     if any(shot.seconds is None for shot in scene.shots):
         return None
-    return ResolvedScene(scene, scene_id, settings, frames, elements)
+    prompts = tuple(prompt for prompt, _cues in composed)
+    return ResolvedScene(scene, scene_id, settings, frames, elements, prompts, sent)
 
 
 def _frames(
@@ -277,6 +285,8 @@ def _durations(scene: Scene, diags: list[Diagnostic]) -> None:
                         f"a shot of {shot.seconds} s; in a multi-shot "
                         "scene each shot lasts 1 to 12 s",
                         shot.span,
+                        f"write `SHOT {max(MIN_SHOT, min(shot.seconds, MAX_SHOT))}s`, or split "
+                        "the scene",
                     )
                 )
     if all(shot.seconds is not None for shot in shots):
@@ -292,8 +302,12 @@ def _durations(scene: Scene, diags: list[Diagnostic]) -> None:
             )
 
 
-def _prompt(shot: Shot, multi: bool, diags: list[Diagnostic]) -> None:
-    if not shot.prompt:
+def _prompt(
+    shot: Shot, prompt: str, cues: tuple[Cue, ...], multi: bool, diags: list[Diagnostic]
+) -> None:
+    if not prompt:
+        if shot.unclosed_note:
+            return  # its text is inside the unclosed note: E103 says it all
         diags.append(
             Diagnostic(
                 "E311",
@@ -305,8 +319,8 @@ def _prompt(shot: Shot, multi: bool, diags: list[Diagnostic]) -> None:
     elif multi:
         # kie.ai counts each cue as 37 characters; a cue name longer than 36 would make the
         # weighted count smaller than the text, so the safe reading checks both
-        weighted = len(shot.prompt) + sum(CUE_WEIGHT - 1 - len(c.name) for c in shot.cues)
-        weight = max(weighted, len(shot.prompt))
+        weighted = len(prompt) + sum(CUE_WEIGHT - 1 - len(c.name) for c in cues)
+        weight = max(weighted, len(prompt))
         if weight > MAX_MULTI_PROMPT:
             diags.append(
                 Diagnostic(
@@ -317,11 +331,11 @@ def _prompt(shot: Shot, multi: bool, diags: list[Diagnostic]) -> None:
                     "shorten the prose, or drop a cue",
                 )
             )
-    elif len(shot.prompt) > MAX_SINGLE_PROMPT:
+    elif len(prompt) > MAX_SINGLE_PROMPT:
         diags.append(
             Diagnostic(
                 "E310",
-                f"the prompt has {len(shot.prompt)} characters; kie.ai takes at most 2500",
+                f"the prompt has {len(prompt)} characters; kie.ai takes at most 2500",
                 shot.span,
                 "shorten the prose",
             )
@@ -329,14 +343,17 @@ def _prompt(shot: Shot, multi: bool, diags: list[Diagnostic]) -> None:
 
 
 def _cues(
-    scene: Scene, ctx: SceneContext, diags: list[Diagnostic]
+    shots: list[tuple[Cue, ...]], ctx: SceneContext, diags: list[Diagnostic]
 ) -> tuple[ResolvedElement, ...] | None:
     order: list[str] = []
     ok = True
-    for shot in scene.shots:
-        for cue in shot.cues:
+    for cues in shots:
+        for cue in cues:
             if cue.name not in ctx.elements:
+                ok = False
                 guess = did_you_mean(cue.name, ctx.elements)
+                if guess is None and ctx.include_failed:
+                    continue  # it may be declared in the file that failed to include (E404)
                 diags.append(
                     Diagnostic(
                         "E201",
@@ -347,7 +364,6 @@ def _cues(
                         else f"declare it: `ELEMENT @{cue.name}: description`",
                     )
                 )
-                ok = False
             elif cue.name not in order:
                 order.append(cue.name)
                 if len(order) == MAX_ELEMENTS + 1:
@@ -382,5 +398,11 @@ def unused_elements(script: Script, cued: set[str], diags: list[Diagnostic]) -> 
             )
 
 
-def cued_names(scenes: Sequence[Scene]) -> set[str]:
-    return {cue.name for scene in scenes for shot in scene.shots for cue in shot.cues}
+def cued_names(scenes: Sequence[Scene], voices: dict[str, Voice] | None = None) -> set[str]:
+    """The names the prompts cue, a speaking element's voice included."""
+    names = {cue.name for scene in scenes for shot in scene.shots for cue in shot.cues}
+    for name in list(names):
+        voice = (voices or {}).get(name)
+        if voice is not None:
+            names.update(cue.name for cue in voice.cues)
+    return names

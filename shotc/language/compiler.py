@@ -26,7 +26,7 @@ from shotc.language.checks import (
 )
 from shotc.language.settings import Value, resolve
 from shotc.language.source import ParsedFile, SourceError, parse_text, read_text
-from shotc.language.syntax import Element, Include, Script
+from shotc.language.syntax import Element, Include, Script, Voice
 from shotc.request.emit import request_for
 
 MAX_INCLUDE_DEPTH = 100
@@ -76,6 +76,7 @@ class CompileResult:
 class _Expansion:
     settings: dict[str, Value]
     elements: list[tuple[Element, Path]]  # declarations with their file's directory
+    failed: bool = False  # some INCLUDE in it failed (E404)
 
 
 class _Session:
@@ -117,17 +118,21 @@ class _Session:
         items: list[tuple[int, Element | Include]] = [(e.span.line, e) for e in script.elements]
         items += [(i.span.line, i) for i in script.includes]
         elements: list[tuple[Element, Path]] = []
+        failed = False
         for _line, item in sorted(items, key=lambda pair: pair[0]):
             if isinstance(item, Element):
                 elements.append((item, base))
                 continue
             target = self.include(item, key, script.path, stack)
-            if target is not None:
+            if target is None:
+                failed = True
+            else:
                 sub = self.expand(target, (*stack, target))
                 settings.update(sub.settings)
                 elements.extend(sub.elements)
+                failed = failed or sub.failed
         settings.update(self.own_settings[key])
-        return _Expansion(settings, elements)
+        return _Expansion(settings, elements, failed)
 
     def include(
         self, item: Include, key: Path, display: str, stack: tuple[Path, ...]
@@ -161,7 +166,7 @@ class _Session:
                     "E404",
                     f"cannot include `{item.path}`: {self.unreadable[target]}",
                     item.span,
-                    "paths are relative to the including file",
+                    _missing_help(target, item.path),
                 )
             )
             return None
@@ -192,6 +197,7 @@ class _Session:
         script = self.parsed[key].script
         expansion = self.expand(key, (key,))
         declared: dict[str, ResolvedElement | None] = {}
+        voices: dict[str, Voice] = {}
         seen: set[int] = set()
         for element, base in expansion.elements:
             if id(element) in seen:
@@ -211,7 +217,11 @@ class _Session:
                 )
             else:
                 declared[element.name] = resolved
-        ctx = SceneContext(expansion.settings, declared, key.parent, self.media)
+                if element.voice is not None:
+                    voices[element.name] = element.voice
+        ctx = SceneContext(
+            expansion.settings, declared, key.parent, self.media, voices, expansion.failed
+        )
         title = expansion.settings.get("title")
         film_title = str(title.value) if title is not None else script.stem
         for scene in script.scenes:
@@ -246,7 +256,7 @@ class _Session:
                     scene.span,
                 )
             )
-        unused_elements(script, cued_names(script.scenes), self.diagnostics)
+        unused_elements(script, cued_names(script.scenes, voices), self.diagnostics)
         if for_build and not script.has_shots:
             self.diagnostics.append(
                 Diagnostic(
@@ -258,13 +268,33 @@ class _Session:
             )
 
 
+def _missing_help(target: Path, written: str) -> str:
+    """A did-you-mean among the files beside a missing include, else where paths start."""
+    from shotc.suggest import did_you_mean
+
+    try:
+        names = [p.name for p in target.parent.iterdir() if p.is_file()][:1000]
+    except (OSError, ValueError):  # ValueError: a NUL byte in the path
+        names = []
+    guess = did_you_mean(target.name, names) if target.name not in names else None
+    if guess is not None:
+        shown = os.path.join(os.path.dirname(written), guess)
+        return f"did you mean `{shown}`? (paths are relative to the including file)"
+    return "paths are relative to the including file"
+
+
 def compile_paths(
-    paths: Sequence[Path], *, for_build: bool = True, sources: Mapping[Path, str] | None = None
+    paths: Sequence[Path],
+    *,
+    for_build: bool = True,
+    sources: Mapping[Path, str] | None = None,
+    allow: frozenset[str] = frozenset(),
 ) -> CompileResult:
     """Compile every script in `paths`. `for_build` adds the build-only checks (E312) and
     validates every request against the request schema. `sources` gives the text of some
     files instead of reading them (an editor's buffer, `fmt`'s output before it is written):
     keys are paths as passed in `paths`; includes and media stay relative to each path.
+    `allow` names warnings to leave out (`--allow`, `shotc.allow`).
 
     Raises ScriptReadError for a top-level file that cannot be read or decoded, and
     CompilerBug when an emitted request fails the schema.
@@ -275,10 +305,13 @@ def compile_paths(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _compile(paths, for_build, sources or {})
+        result = _compile(paths, for_build, sources or {})
     finally:
         if collecting:
             gc.enable()
+    if allow:
+        result.diagnostics = [d for d in result.diagnostics if d.code not in allow]
+    return result
 
 
 def _compile(paths: Sequence[Path], for_build: bool, sources: Mapping[Path, str]) -> CompileResult:

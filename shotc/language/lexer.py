@@ -1,6 +1,11 @@
 """Stage 1: the lexer. Splits decoded source text into lines and classifies each line as one
 terminal of `grammar/shot.lark` (comments are dropped here, before anything else).
 
+Outside a shot it also removes `[[notes]]` before a line is read (language 1.1 §1): a note is
+blanked with spaces, so every column of the line stays the original one, and `Line.clean`
+gives a value with the white space around each note collapsed to one space. Inside a shot
+notes are the prose stage's business (`shotc.language.prose`), as in version 1.
+
 Only a line's shape is decided here; where a line stands (and so whether it is in place) is
 the semantic stage's business.
 """
@@ -41,11 +46,33 @@ class Line:
     start: int
     end: int
     arg: int
+    notes: tuple[tuple[int, int], ...] = ()  # blanked `[[...]]` ranges (outside shots)
 
     @property
     def content(self) -> str:
         """The line's text after its keyword (or `!`, or `Key:`), trimmed."""
+        if self.notes:
+            return self.clean(self.arg, self.end)
         return self.text[self.arg : self.end].strip()
+
+    def clean(self, start: int, end: int) -> str:
+        """`text[start:end]`, trimmed, with each run of white space that holds a removed note
+        collapsed to one space (`a [[big]] dog` is `a dog`)."""
+        text = self.text
+        if not self.notes:
+            return text[start:end].strip()
+        out: list[str] = []
+        position = start
+        for lo, hi in self.notes:
+            if hi <= position or lo >= end:
+                continue
+            out.append(text[position : max(lo, position)].rstrip())
+            out.append(" ")
+            position = min(hi, end)
+            while position < end and text[position].isspace():
+                position += 1
+        out.append(text[position:end])
+        return "".join(out).strip()
 
 
 def split_lines(text: str) -> list[str]:
@@ -100,8 +127,76 @@ def classify(text: str, number: int) -> Line | None:
     return Line("PROSE", number, text, start, end, start)
 
 
-def tokenize(text: str) -> Iterator[Line]:
-    for number, line in enumerate(split_lines(text), start=1):
-        classified = classify(line, number)
-        if classified is not None:
-            yield classified
+_SHOT_ENDS = frozenset({"SCENE", "ELEMENT"})
+
+
+def tokenize(text: str, unclosed: list[tuple[int, int]] | None = None) -> Iterator[Line]:
+    """The classified lines of `text`. Outside a shot, notes are removed first; each `[[`
+    left open at the next directive line or the end is appended to `unclosed` as its
+    (line, 0-based column), for E103."""
+    in_shot = False
+    note: tuple[int, int] | None = None  # an open note outside a shot: where its `[[` is
+    for number, raw in enumerate(split_lines(text), start=1):
+        if note is None and (in_shot or "[[" not in raw):
+            classified = classify(raw, number)
+        else:
+            classified, note = _without_notes(raw, number, note, unclosed)
+        if classified is None:
+            continue
+        kind = classified.kind
+        if kind == "SHOT":
+            in_shot = True
+        elif kind in _SHOT_ENDS:
+            in_shot = False
+        yield classified
+    if note is not None and unclosed is not None:
+        unclosed.append(note)
+
+
+def _without_notes(
+    raw: str,
+    number: int,
+    note: tuple[int, int] | None,
+    unclosed: list[tuple[int, int]] | None,
+) -> tuple[Line | None, tuple[int, int] | None]:
+    """A line outside a shot with its notes blanked (None: a comment, a line wholly inside a
+    note, or one that is empty once its notes are gone), and the note still open after it."""
+    stripped = raw.lstrip()
+    if stripped.startswith("#"):
+        return None, note  # comments are deleted first, even inside a note
+    position = 0
+    ranges: list[tuple[int, int]] = []
+    if note is not None:
+        if stripped[:1].isupper() and _DIRECTIVE.match(raw, len(raw) - len(stripped)):
+            if unclosed is not None:
+                unclosed.append(note)  # a directive line closes nothing: the note was open
+            note = None
+        else:
+            close = raw.find("]]")
+            if close < 0:
+                return None, note
+            ranges.append((0, close + 2))
+            position, note = close + 2, None
+    while True:
+        opening = raw.find("[[", position)
+        if opening < 0:
+            break
+        closing = raw.find("]]", opening + 2)
+        if closing < 0:
+            ranges.append((opening, len(raw)))
+            note = (number, opening)
+            break
+        ranges.append((opening, closing + 2))
+        position = closing + 2
+    if not ranges:
+        return classify(raw, number), note
+    chars = list(raw)
+    for lo, hi in ranges:
+        chars[lo:hi] = " " * (hi - lo)
+    blanked = "".join(chars)
+    if not blanked.strip():
+        return None, note  # empty once its notes are removed: deleted like a comment
+    line = classify(blanked, number)
+    if line is None:
+        return None, note
+    return Line(line.kind, number, blanked, line.start, line.end, line.arg, tuple(ranges)), note

@@ -60,6 +60,17 @@ def parse_text(text: str, file: str, stem: str) -> ParsedFile:
         )
         if len(diagnostics) >= 20:
             break
-    script, found = build_script(parse(tokenize(text)), file, stem)
+    unclosed: list[tuple[int, int]] = []
+    script, found = build_script(parse(tokenize(text, unclosed)), file, stem)
     diagnostics.extend(found)
+    for line, column in unclosed:
+        # language 1.1 §1: outside a shot a note ends at the next directive line at the latest
+        diagnostics.append(
+            Diagnostic(
+                "E103",
+                "this `[[` note is not closed before the next directive line",
+                Span(file, line, column + 1, line, column + 3),
+                "close the note with `]]`",
+            )
+        )
     return ParsedFile(script, tuple(diagnostics))

@@ -35,6 +35,21 @@ class Reference:
 
 
 @dataclass(frozen=True, slots=True)
+class Cue:
+    name: str
+    span: Span  # `@name`
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    """An element's `Voice:` line (language 1.1 §3): prompt text, so its cues are cues."""
+
+    text: str  # white space collapsed, notes removed, `@@` read
+    cues: tuple[Cue, ...]
+    span: Span  # the line
+
+
+@dataclass(frozen=True, slots=True)
 class Element:
     name: str | None  # None when the name is missing or invalid (E203)
     description: str | None  # None when missing (E204)
@@ -44,6 +59,7 @@ class Element:
     header_ok: bool  # False when the ELEMENT line had E203/E204
     block_ok: bool  # False when a line of its block had an error (E105)
     file: str
+    voice: Voice | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,17 +76,37 @@ class Include:
 
 
 @dataclass(frozen=True, slots=True)
-class Cue:
-    name: str
-    span: Span  # `@name`
+class Dialogue:
+    """A dialogue line (language 1.1 §3); its spoken text is the paragraph's text."""
+
+    speaker: str  # the cue as written (`@name`) or the character name, white space collapsed
+    cue: Cue | None  # the speaker's cue, when the speaker is one
+    tone: str | None  # `voice-over`, `off screen`, the parenthetical as written, or None
+    words: int  # runs of letters or digits in the spoken text (W507)
+    span: Span  # the dialogue line
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """One paragraph of a shot's prompt: prose, or a dialogue line's spoken text."""
+
+    text: str
+    cues: tuple[Cue, ...]  # in prompt order (for dialogue: speaker, tone, then text)
+    dialogue: Dialogue | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Shot:
     seconds: int | None  # None when the duration is bad (E102)
-    prompt: str
+    prompt: str  # the prompt with no voices (what a shot without dialogue sends)
     cues: tuple[Cue, ...]
     span: Span  # the SHOT line
+    paragraphs: tuple[Paragraph, ...] = ()
+    unclosed_note: bool = False  # it ended inside a `[[` note (E103)
+
+    @property
+    def has_dialogue(self) -> bool:
+        return any(p.dialogue is not None for p in self.paragraphs)
 
 
 @dataclass(frozen=True, slots=True)

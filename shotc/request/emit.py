@@ -20,11 +20,10 @@ def request_for(resolved: ResolvedScene) -> dict[str, Any]:
         request["callBackUrl"] = settings["callback"].value
     body: dict[str, Any] = {}
     if not multi:
-        body["prompt"] = shots[0].prompt
+        body["prompt"] = resolved.prompts[0]
     if resolved.frames:
         body["image_urls"] = list(resolved.frames)
-    sound = settings.get("sound")
-    body["sound"] = multi if sound is None else bool(sound.value)
+    body["sound"] = resolved.sound
     body["duration"] = str(seconds)
     if "aspect" in settings:
         body["aspect_ratio"] = settings["aspect"].value
@@ -34,7 +33,10 @@ def request_for(resolved: ResolvedScene) -> dict[str, Any]:
     body["mode"] = mode.value if mode is not None else "pro"
     body["multi_shots"] = multi
     if multi:
-        body["multi_prompt"] = [{"prompt": s.prompt, "duration": s.seconds} for s in shots]
+        body["multi_prompt"] = [
+            {"prompt": prompt, "duration": shot.seconds}
+            for shot, prompt in zip(shots, resolved.prompts, strict=True)
+        ]
     if resolved.elements:
         elements = []
         for element in resolved.elements:

@@ -55,10 +55,12 @@ def interrupted(streams: Streams, exc: BaseException | None = None) -> int:
     return signals.exit_code(exc)
 
 
-def _compile(files: Sequence[Path], streams: Streams) -> list[CompiledScene] | int:
+def _compile(
+    files: Sequence[Path], streams: Streams, allow: frozenset[str] = frozenset()
+) -> list[CompiledScene] | int:
     """The compiled scenes, or an exit code (1 for script errors, 4 unreadable)."""
     try:
-        result = compile_paths(list(files))
+        result = compile_paths(list(files), allow=allow)
     except ScriptReadError as exc:
         say(streams, f"error: {exc}")
         return 4
@@ -139,10 +141,11 @@ def plan(
     config_path: Path | None,
     as_json: bool,
     streams: Streams,
+    allow: frozenset[str] = frozenset(),
 ) -> int:
     try:
         config = _config(config_path, files)
-        scenes = _compile(files, streams)
+        scenes = _compile(files, streams, allow)
         if isinstance(scenes, int):
             return scenes
         ledgers = open_ledgers([s.script for s in scenes], create=False)
@@ -191,6 +194,7 @@ class RunRequest:
     scenes: Sequence[str] = ()
     config_path: Path | None = None
     as_json: bool = False
+    allow: frozenset[str] = frozenset()  # warnings to leave out (`--allow`)
 
 
 def run(req: RunRequest, streams: Streams) -> int:
@@ -199,7 +203,7 @@ def run(req: RunRequest, streams: Streams) -> int:
             # Every comparison with NaN is false: `--budget nan` would silently be no budget.
             raise ConfigError("--budget must be a finite number of credits, 0 or more")
         config = _config(req.config_path, req.files)
-        compiled = _compile(req.files, streams)
+        compiled = _compile(req.files, streams, req.allow)
         if isinstance(compiled, int):
             return compiled
         scenes = _select(compiled, req.scenes)

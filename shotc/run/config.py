@@ -97,7 +97,7 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"{path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    unknown = set(data) - {"run", "prices"}
+    unknown = set(data) - {"run", "prices", "allow"}  # `allow`: read by shotc.allow
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}")
     return Config(

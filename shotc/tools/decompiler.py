@@ -12,8 +12,10 @@ docs/language.md, section 12):
   `sound`, `duration`, `mode`, `multi_shots` (or `aspect_ratio` without `image_urls`) is
   rebuilt with kie.ai's default, and a note says so.
 - A prompt is prose: one line per paragraph (`\\n`), `!` before a line that would read as
-  anything else, `@@` for a literal `@` followed by another `@`. A prompt holding `[[`, runs
-  of white space, blank paragraphs or control characters cannot be written.
+  anything else (a dialogue line included); a paragraph of exactly the compiled dialogue
+  shape becomes a dialogue line again, its voice the element's `Voice`
+  (`shotc.tools.spoken`); `@@` for a literal `@` followed by another `@`. A prompt holding
+  `[[`, runs of white space, blank paragraphs or control characters cannot be written.
 - Elements must be exactly the ones the prompts cue, in order of first cue (what the compiler
   sends). `file://` URIs become absolute paths (the URI itself when the path has white space).
 """
@@ -30,11 +32,13 @@ from urllib.parse import unquote, urlsplit
 
 from shotc.diagnostics import Span
 from shotc.language.checks import slugify
+from shotc.language.dialogue import shape_of
 from shotc.language.lexer import classify
 from shotc.language.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, extension, file_uri
 from shotc.language.prose import wrong_case_directive
 from shotc.language.settings import check
 from shotc.language.syntax import Setting
+from shotc.tools import spoken
 
 _CUE = re.compile(r"@([A-Za-z0-9_-]+)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # E100 in a source file
@@ -148,6 +152,7 @@ def decompile(entries: Sequence[Entry]) -> Decompiled:
     declared_at: dict[str, str] = {}
     scenes: list[list[str]] = []
     used_ids: set[str] = set()
+    banned = _conflicting_voices(entries)
     for entry in entries:
         found = validate_all(entry.request)
         errors = [v for v in found if v.is_error]
@@ -156,7 +161,7 @@ def decompile(entries: Sequence[Entry]) -> Decompiled:
         ]
         if errors or not isinstance(entry.request, dict):
             continue
-        writer = _SceneWriter(entry, _unique_title(entry.title, len(scenes) + 1, used_ids))
+        writer = _SceneWriter(entry, _unique_title(entry.title, len(scenes) + 1, used_ids), banned)
         lines = writer.scene()
         result.problems += writer.problems
         result.notes += writer.notes
@@ -180,6 +185,24 @@ def decompile(entries: Sequence[Entry]) -> Decompiled:
     return result
 
 
+def _conflicting_voices(entries: Sequence[Entry]) -> frozenset[str]:
+    """Elements that would get different voices (or a voice and none) in different requests:
+    their dialogue stays prose, so one script can declare each element once."""
+    from shotc.request.rules import validate_all
+
+    seen: dict[str, set[str | None]] = {}
+    for entry in entries:
+        if not isinstance(entry.request, dict) or any(
+            v.is_error for v in validate_all(entry.request)
+        ):
+            continue
+        writer = _SceneWriter(entry, "")
+        writer.scene()
+        for name, _block, _path in writer.elements:
+            seen.setdefault(name, set()).add(writer.voices.get(name))
+    return frozenset(name for name, voices in seen.items() if len(voices) > 1)
+
+
 def decompile_request(request: object, title: str = "scene") -> str:
     """The script for one request; ValueError naming the fields when it cannot be written."""
     result = decompile([Entry(title, "request", "", request)])
@@ -199,7 +222,8 @@ def _unique_title(title: str, position: int, used: set[str]) -> str:
 
 
 class _SceneWriter:
-    def __init__(self, entry: Entry, title: str) -> None:
+    def __init__(self, entry: Entry, title: str, banned: frozenset[str] = frozenset()) -> None:
+        self.banned = banned  # elements whose dialogue is written as prose
         self.entry = entry
         self.title = title
         self.request: dict[str, Any] = entry.request  # type: ignore[assignment]
@@ -207,6 +231,8 @@ class _SceneWriter:
         self.problems: list[Problem] = []
         self.notes: list[Problem] = []
         self.elements: list[tuple[str, str, str]] = []  # (name, ELEMENT block, path)
+        self.voices: dict[str, str] = {}
+        self.dialogue: dict[tuple[int, int], str] = {}  # (shot, paragraph) -> dialogue line
 
     def fail(self, path: str, message: str, code: str | None = None) -> None:
         self.problems.append(Problem(self.entry.file, self.entry.locate(path), message, code))
@@ -239,8 +265,11 @@ class _SceneWriter:
             if duration is None:
                 self.note("input.duration", 'absent; the build sends kie.ai\'s default, "5"')
             shots = [(inp["prompt"], int(duration or "5"), "input")]
-        for prompt, seconds, path in shots:
-            lines += ["", f"SHOT {int(seconds)}s", *self.prose(prompt, path + ".prompt")]
+        if all(isinstance(prompt, str) for prompt, _s, _p in shots):
+            prompts = [prompt for prompt, _s, _p in shots]
+            self.voices, self.dialogue = spoken.plan(prompts, self.banned)
+        for i, (prompt, seconds, path) in enumerate(shots):
+            lines += ["", f"SHOT {int(seconds)}s", *self.prose(prompt, path + ".prompt", i)]
         self.declare_elements(shots)
         return lines
 
@@ -274,7 +303,7 @@ class _SceneWriter:
             out.append(f"Callback: {url}")
         return out
 
-    def prose(self, prompt: str, path: str) -> list[str]:
+    def prose(self, prompt: str, path: str, shot: int = 0) -> list[str]:
         """The prose lines of a shot whose prompt is `prompt`, or a problem."""
         why = None
         if "[[" in prompt:
@@ -291,8 +320,9 @@ class _SceneWriter:
             self.fail(path, f"the prompt {why}; .shot prose cannot say it exactly")
             return []
         lines: list[str] = []
-        for paragraph in prompt.split("\n"):
-            lines += ["", _prose_line(paragraph)] if lines else [_prose_line(paragraph)]
+        for j, paragraph in enumerate(prompt.split("\n")):
+            line = self.dialogue.get((shot, j)) or _prose_line(paragraph)
+            lines += ["", line] if lines else [line]
         return lines
 
     def reference(self, url: str, kind: str, path: str) -> str:
@@ -349,6 +379,8 @@ class _SceneWriter:
         key = key or "element_input_video_urls"
         tokens = [self.reference(u, kind, f"{path}.{key}[{j}]") for j, u in enumerate(element[key])]
         lines = [f"ELEMENT @{name}: {description}", *("  " + token for token in tokens)]
+        if name in self.voices:
+            lines.append("  Voice: " + _escape(self.voices[name]))
         self.elements.append((name, "\n".join(lines), path))
 
 
@@ -371,6 +403,8 @@ def _prose_line(paragraph: str) -> str:
     line = _escape(paragraph)
     shape = classify(line, 1)
     plain = shape is not None and shape.kind == "PROSE" and shape.arg == shape.start
-    if plain and wrong_case_directive(line, scene_too=False) is None:
+    if shape is not None and shape.kind == "SETTING" and shape_of(line) is not None:
+        return "!" + line  # inside a shot a setting's shape is prose, but this is dialogue
+    if plain and wrong_case_directive(line, scene_too=False) is None and shape_of(line) is None:
         return line
     return "!" + line

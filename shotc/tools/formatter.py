@@ -5,6 +5,8 @@ prose come out byte for byte. What changes: directive lines lose their indentati
 space after the keyword, `SHOT` durations read `Ns`, `ELEMENT` headers read
 `ELEMENT @name: description`, settings read `Key: value` with the key in Title Case and the
 value normalised, element references are indented two spaces with a lower-case prefix, runs of
+dialogue lines read `SPEAKER (tone): "TEXT"` with single spaces (the text as written), an
+element's `Voice:` line is indented with its references,
 blank lines shrink to one (except inside a note), one blank line stands before every block
 (`SCENE`, `SHOT`, `ELEMENT`, and whatever follows an element's references), none right after a
 `SCENE` or `SHOT` line, trailing white space goes and the file ends with one newline.
@@ -20,7 +22,9 @@ import re
 from dataclasses import dataclass, field
 
 from shotc.diagnostics import Span
+from shotc.language.dialogue import shape_of
 from shotc.language.lexer import Line, classify, split_lines, split_prefix
+from shotc.language.prose import wrong_case_directive
 from shotc.language.settings import KEYS, check
 from shotc.language.syntax import Setting
 
@@ -94,6 +98,11 @@ class _Writer:
             else:
                 self.blank = True
             return
+        if self.state == "element" and line.kind == "SETTING" and _is_voice(line):
+            self.flush_blank()
+            value = line.content
+            self.emit("  " + (f"Voice: {value}" if value else line.text[line.start : line.end]))
+            return
         if self.state == "element" and (line.kind in _BLOCK_ENDS or line.kind in _SECTIONS):
             self.state = self.resume
             self.flush_blank()
@@ -106,7 +115,9 @@ class _Writer:
         elif self.state == "element":
             self.emit("  " + _reference(line.text[line.start : line.end]))
         elif self.state == "shot":
-            self.emit(line.text.rstrip())  # prose, or text inside a note
+            # prose, or text inside a note; a dialogue line gets its canonical spacing
+            text = line.text.rstrip() if self.note else _dialogue(line)
+            self.emit(text)
             self.note = _note_after(line, self.note)
         else:
             self.emit(_loose(line))
@@ -124,6 +135,28 @@ class _Writer:
             self.emit(_element_header(content))
             self.resume = self.state if self.state in ("title", "preamble") else "after"
             self.state = "element"
+
+
+def _is_voice(line: Line) -> bool:
+    return line.text[line.start : line.text.index(":", line.start)].rstrip().lower() == "voice"
+
+
+def _dialogue(line: Line) -> str:
+    """A dialogue line as `SPEAKER (tone): "TEXT"`; any other shot line as written."""
+    text = line.text.rstrip()
+    plain = line.kind == "SETTING" or (line.kind == "PROSE" and line.arg == line.start)
+    if not plain or "[[" in text or "]]" in text:
+        return text
+    body = text[line.start : line.end]
+    shape = shape_of(body)
+    if shape is None or wrong_case_directive(body, scene_too=False) is not None:
+        return text
+    tone = (
+        ""
+        if shape.paren is None
+        else f" ({' '.join(body[shape.paren[0] : shape.paren[1]].split())})"
+    )
+    return f"{shape.speaker}{tone}: {body[shape.quote :]}"
 
 
 def _join(keyword: str, content: str) -> str:
