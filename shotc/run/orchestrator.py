@@ -30,6 +30,7 @@ from shotc.run.errors import (
     RateLimited,
     Rejected,
     ServerError,
+    halt_note,
 )
 from shotc.run.ledger import Ledger
 from shotc.run.ledger_schema import FAIL, SUCCESS, UNKNOWN
@@ -90,6 +91,8 @@ class Orchestrator:
         self.halt: Halt | None = None
         self.interrupted = False
         self._downloads = threading.BoundedSemaphore(max(1, self._settings.download_workers))
+        if client is not None:  # its waits for an unreachable kie.ai end on Ctrl-C too
+            client.attach(self.stop, progress.say)
 
     # -- control --------------------------------------------------------------------------
 
@@ -205,7 +208,7 @@ class Orchestrator:
             self._finish(job, RUNNING if running else NOT_SENT, "stopped")
         except Halt as exc:
             self._set_halt(exc)
-            self._finish(job, NOT_SENT, str(exc))
+            self._finish(job, NOT_SENT, halt_note(exc))
         except LocalIOError as exc:
             job.io_error = True
             self._finish(job, ERROR, str(exc))
@@ -217,7 +220,7 @@ class Orchestrator:
     def _submit(self, job: Job, ledger: Ledger) -> bool:
         """Create the task; True when a task id was recorded (job.sub holds it)."""
         if self.halt is not None or self.stop.is_set():
-            why = str(self.halt) if self.halt else "stopped before sending"
+            why = halt_note(self.halt) if self.halt else "stopped before sending"
             self._finish(job, NOT_SENT, why)
             return False
         assert self._client is not None and self._uploader is not None and job.request
@@ -241,7 +244,7 @@ class Orchestrator:
                     self.limiter.release(slot, counts=False)
                 if sid is not None:
                     ledger.not_sent(sid, "stopped between attempts")
-                self._finish(job, NOT_SENT, str(self.halt) if self.halt else "stopped")
+                self._finish(job, NOT_SENT, halt_note(self.halt) if self.halt else "stopped")
                 return False
             assert slot is not None
             try:
@@ -336,7 +339,7 @@ class Orchestrator:
             except Halt as exc:
                 ledger.not_sent(sid, str(exc))
                 self._set_halt(exc)
-                self._finish(job, NOT_SENT, str(exc))
+                self._finish(job, NOT_SENT, halt_note(exc))
                 return sid, None
             except Rejected as exc:
                 if unfetchable(exc):
