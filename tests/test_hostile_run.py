@@ -34,8 +34,12 @@ CONFIG = FAST_CONFIG + "retries = 2\n"
 
 @pytest.fixture
 def hostile() -> Iterator[HostileKie]:
-    with HostileKie() as fake:
+    fake = HostileKie()
+    fake.start()
+    try:
         yield fake
+    finally:
+        fake.stop()
 
 
 def run(tmp: Path, fake: HostileKie, extra: str = "", *args: str, timeout: float = 60) -> Result:

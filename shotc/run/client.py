@@ -8,14 +8,9 @@ because only the caller knows whether a repeat could pay twice.
 
 from __future__ import annotations
 
-import email.utils
-import ipaddress
 import json
-import math
-import re
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +36,7 @@ from shotc.run.errors import (
 from shotc.run.reach import Outage
 from shotc.run.retry import Backoff
 from shotc.run.untrusted import terminal
+from shotc.run.wire import check_url, is_loopback, parse_retry_after, read_capped, safe_url
 
 DEFAULT_API_BASE = "https://api.kie.ai"
 DEFAULT_UPLOAD_BASE = "https://kieai.redpandaai.co"
@@ -84,51 +80,6 @@ class TaskInfo:
     complete_time: int | None = None
 
 
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def safe_url(url: str) -> bool:
-    """The one rule for every URL shotc talks to or sends: https:// with a host, or http://
-    on a loopback address (a test server). Not file://, not http:// to the world."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-    except ValueError:
-        return False
-    if parts.scheme == "https" and host:
-        return True
-    return parts.scheme == "http" and is_loopback(host)
-
-
-def check_url(url: str, what: str) -> str:
-    """Accept https://, and http:// only on loopback (the fake server); refuse the rest."""
-    if safe_url(url):
-        return url.rstrip("/")
-    raise ConfigError(f"{what} {url!r} refused: use https:// (http:// only for loopback)")
-
-
-def read_capped(resp: httpx.Response, cap: int) -> bytes | None:
-    """The decoded body of a streamed response, or None when it is longer than `cap` (read
-    no further: a gzip bomb or an endless answer stops at the cap)."""
-    declared = resp.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > cap and "content-encoding" not in resp.headers:
-        return None
-    parts: list[bytes] = []
-    size = 0
-    for chunk in resp.iter_bytes():
-        size += len(chunk)
-        if size > cap:
-            return None
-        parts.append(chunk)
-    return b"".join(parts)
-
-
 # HTTP statuses of a gateway that reached kie.ai and then gave up on it (bad gateway, gateway
 # timeout, Cloudflare's "unknown error" and "origin timed out"): the request may have been
 # acted on. Cloudflare's 521/522/523 (origin down or unreachable) mean it never got there.
@@ -152,35 +103,6 @@ def check_key(api_key: str) -> str:
                 "again from kie.ai"
             )
     return api_key
-
-
-_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a `Retry-After` value (RFC 9110: delay-seconds or an HTTP date),
-    or None when it is neither: the caller then uses its plain backoff. Never raises and
-    never returns a negative, infinite or NaN number, whatever the server sends; the caller
-    caps it (`retry_max`). A refused createTask must stay a refusal: an exception here used
-    to turn an answered 429 into a POST "that may have created a task" (`unknown`)."""
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    if _SECONDS.fullmatch(text):
-        # Digits (RFC 9110), a decimal fraction tolerated; any length: a number too large
-        # for a float becomes inf, clamped here to something every comparison handles.
-        seconds = float(text)
-        return min(seconds, 1e9) if math.isfinite(seconds) else 1e9
-    try:
-        parsed = email.utils.parsedate_to_datetime(text)
-        seconds = parsed.timestamp() - (time.time() if now is None else now)
-    except (TypeError, ValueError, OverflowError, IndexError, OSError):
-        return None
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, min(seconds, 1e9))
 
 
 def _retry_after(resp: httpx.Response) -> float | None:
