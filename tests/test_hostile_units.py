@@ -118,7 +118,13 @@ base, path, ledger = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 client = KieClient("test-key-0123456789", api_base=base, upload_base=base)
 up = Uploader(client, RunSettings(), DigestCache(), threading.Event())
 resolved = up.resolve({"input": {"image_urls": [path.as_uri()]}}, Ledger(ledger))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, resolved.uploads[0].size)
+# VmHWM is this program's own peak; ru_maxrss also carries the peak of the process it was
+# forked from (Linux keeps it across exec), i.e. of a pytest session grown large.
+status = Path("/proc/self/status")
+lines = status.read_text().splitlines() if status.exists() else []
+hwm = [line for line in lines if line.startswith("VmHWM:")]
+peak = int(hwm[0].split()[1]) if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(peak * 1024, resolved.uploads[0].size)
 """
 
 
