@@ -19,8 +19,10 @@ from shotc.run.errors import (
     NoCredits,
     NotSent,
     RateLimited,
+    Redirected,
     Rejected,
     ServerError,
+    Unreachable,
     redact,
 )
 
@@ -34,6 +36,7 @@ def client(handler: Callable[[httpx.Request], httpx.Response]) -> KieClient:
         api_base=BASE,
         upload_base="https://upload.test",
         transport=httpx.MockTransport(handler),
+        unreachable_timeout=0.0,  # give up at the first connection failure
     )
 
 
@@ -148,10 +151,14 @@ def raising(exc: Exception) -> Callable[[httpx.Request], httpx.Response]:
 
 
 def test_connect_errors_are_not_sent_and_read_errors_are_lost() -> None:
-    with pytest.raises(NotSent):
+    # A connection that never opened is retried by the client until unreachable_timeout
+    # (0 here), then an account-wide halt: nothing was sent.
+    with pytest.raises(Unreachable):
         client(raising(httpx.ConnectError("refused"))).create_task(BODY)
-    with pytest.raises(NotSent):
+    with pytest.raises(Unreachable):
         client(raising(httpx.ConnectTimeout("slow"))).create_task(BODY)
+    with pytest.raises(NotSent):
+        client(raising(httpx.PoolTimeout("busy"))).create_task(BODY)
     with pytest.raises(AnswerLost):
         client(raising(httpx.ReadTimeout("slow"))).create_task(BODY)
     with pytest.raises(AnswerLost):
@@ -261,7 +268,8 @@ def test_redirects_are_not_followed_with_the_key() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(302, headers={"Location": "https://evil.test/"})
 
-    with pytest.raises(Rejected):
+    # Not followed, and named as what it is: every request to that base would meet it.
+    with pytest.raises(Redirected, match=r"evil\.test"):
         client(handler).credit()
 
 

@@ -357,7 +357,7 @@ def test_uploads_are_cached_and_redone_when_expiring(tmp_path: Path, kie: FakeKi
 
 def test_second_run_at_the_same_time_is_refused(tmp_path: Path, kie: FakeKie) -> None:
     write_project(tmp_path, scenes=1)
-    kie.slow_create = 1.0
+    kie.slow_create = 4.0  # long enough for a second process to start on a loaded machine
     proc = spawn(["run", "film.shot"], env=kie.env(), cwd=tmp_path)
     deadline = time.monotonic() + 20
     while not kie.creates and time.monotonic() < deadline:

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fakekie import clip_bytes
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -168,7 +169,12 @@ def test_backoff_grows_with_jitter_and_honours_retry_after() -> None:
     backoff = Backoff(base=1.0, cap=8.0, retries=3)
     for attempt, ceiling in [(0, 1), (1, 2), (2, 4), (5, 8)]:
         assert ceiling / 2 <= backoff.delay(attempt) <= ceiling
-    assert backoff.delay(0, retry_after=30.0) == 30.0
+    assert backoff.delay(0, retry_after=5.0) == 5.0
+    # Whatever the server asks for, never more than the cap (retry_max): a Retry-After of a
+    # year must not hang the run.
+    assert backoff.delay(0, retry_after=30.0) == 8.0
+    assert backoff.delay(0, retry_after=1e300) == 8.0
+    assert backoff.delay(5000) <= 8.0  # 2**5000 would overflow a float
 
 
 def test_call_with_retries() -> None:
@@ -199,7 +205,7 @@ def test_call_with_retries() -> None:
 
 # -- downloads ---------------------------------------------------------------------------------
 
-MP4 = b"\x00\x00\x00\x18ftypmp42" + b"v" * 64
+MP4 = clip_bytes("unit")  # a complete MP4: ftyp, moov and mdat boxes
 
 
 def success(ledger: Ledger, url: str = "https://cdn.test/a.mp4") -> Submission:

@@ -8,13 +8,13 @@ because only the caller knows whether a repeat could pay twice.
 
 from __future__ import annotations
 
-import email.utils
-import ipaddress
 import json
-import time
+import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpx
@@ -27,14 +27,30 @@ from shotc.run.errors import (
     NoCredits,
     NotSent,
     RateLimited,
+    Redirected,
     Rejected,
     ServerError,
+    UnsafeAnswer,
     register_secret,
 )
+from shotc.run.reach import Outage
+from shotc.run.retry import Backoff
+from shotc.run.untrusted import terminal
+from shotc.run.wire import check_url, is_loopback, parse_retry_after, read_capped, safe_url
 
 DEFAULT_API_BASE = "https://api.kie.ai"
 DEFAULT_UPLOAD_BASE = "https://kieai.redpandaai.co"
 USER_AGENT = "shotc/0.1"
+# JSON answers (createTask, recordInfo, credit, upload) are a few hundred bytes; a server
+# sending more is read no further than this, so it cannot fill the memory.
+MAX_JSON_BYTES = 1 << 20
+_MSG_SHOWN = 300  # characters of a server's `msg` kept in an error message
+
+
+class Readable(Protocol):
+    """What `upload_file` streams from: an open file, or a view of one."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,26 +80,6 @@ class TaskInfo:
     complete_time: int | None = None
 
 
-def is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def check_url(url: str, what: str) -> str:
-    """Accept https://, and http:// only on loopback (the fake server); refuse the rest."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme == "https" and host:
-        return url.rstrip("/")
-    if parts.scheme == "http" and is_loopback(host):
-        return url.rstrip("/")
-    raise ConfigError(f"{what} {url!r} refused: use https:// (http:// only for loopback)")
-
-
 # HTTP statuses of a gateway that reached kie.ai and then gave up on it (bad gateway, gateway
 # timeout, Cloudflare's "unknown error" and "origin timed out"): the request may have been
 # acted on. Cloudflare's 521/522/523 (origin down or unreachable) mean it never got there.
@@ -110,14 +106,7 @@ def check_key(api_key: str) -> str:
 
 
 def _retry_after(resp: httpx.Response) -> float | None:
-    value = resp.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        parsed = email.utils.parsedate_to_datetime(value) if value else None
-        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+    return parse_retry_after(resp.headers.get("retry-after"))
 
 
 def _json_field(value: Any) -> Any:
@@ -142,11 +131,20 @@ class KieClient:
         transport: httpx.BaseTransport | None = None,
         timeouts: Timeouts | None = None,
         max_connections: int = 32,
+        unreachable_timeout: float = 120.0,
+        backoff: Backoff | None = None,
     ) -> None:
         register_secret(api_key)
         check_key(api_key)
         self.api_base = check_url(api_base, "KIE_API_BASE")
         self.upload_base = check_url(upload_base, "KIE_UPLOAD_BASE")
+        self._stop = threading.Event()
+        self._outages = {
+            base: Outage(
+                base, timeout=unreachable_timeout, backoff=backoff or Backoff(), notice=_stderr
+            )
+            for base in {self.api_base, self.upload_base}
+        }
         limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
         )
@@ -157,6 +155,13 @@ class KieClient:
             transport=transport,
             follow_redirects=False,  # never carry the key to another host
         )
+
+    def attach(self, stop: threading.Event, notice: Callable[[str], None]) -> None:
+        """Let a run stop our waits for an unreachable kie.ai (Ctrl-C) and print our notices
+        among its progress lines."""
+        self._stop = stop
+        for outage in self._outages.values():
+            outage.notice = notice
 
     def __repr__(self) -> str:
         return f"KieClient(api_base={self.api_base!r})"
@@ -182,25 +187,47 @@ class KieClient:
         task_id: str | None = None,
         **kwargs: Any,
     ) -> Any:
-        """Send once; return the body's `data` on code 200, else raise the typed error."""
+        """Send once; return the body's `data` on code 200, else raise the typed error.
+
+        "Once" as far as kie.ai can tell: a connection that never opened is tried again
+        here, as long as the base's outage allows (see `shotc.run.reach`)."""
         ids: dict[str, Any] = {"scene_id": scene_id, "task_id": task_id}
+        base = self.upload_base if url.startswith(self.upload_base) else self.api_base
+        outage = self._outages[base]
+        while True:
+            outage.check()
+            try:
+                with self._http.stream(method, url, **kwargs) as resp:
+                    outage.reached()
+                    raw = read_capped(resp, MAX_JSON_BYTES)
+                    if raw is None:
+                        raise AnswerLost(
+                            f"answer larger than {MAX_JSON_BYTES} bytes: not read", **ids
+                        )
+                break
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                wait = outage.failed(f"{type(exc).__name__}: {exc}")
+                if self._stop.wait(wait):
+                    raise NotSent("stopped while kie.ai was unreachable", **ids) from None
+            except httpx.PoolTimeout as exc:
+                raise NotSent(f"could not connect: {type(exc).__name__}: {exc}", **ids) from None
+            except httpx.TransportError as exc:
+                # Sent (in whole or part) and no answer: for createTask the task may exist.
+                raise AnswerLost(f"no answer: {type(exc).__name__}: {exc}", **ids) from None
         try:
-            resp = self._http.request(method, url, **kwargs)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise NotSent(f"could not connect: {type(exc).__name__}: {exc}", **ids) from None
-        except httpx.TransportError as exc:
-            # Sent (in whole or part) and no answer: for createTask the task may exist.
-            raise AnswerLost(f"no answer: {type(exc).__name__}: {exc}", **ids) from None
-        try:
-            body = resp.json()
+            body = json.loads(raw)
         except ValueError:
             body = None
         raw_code = body.get("code") if isinstance(body, dict) else None
         has_code = isinstance(raw_code, int) and not isinstance(raw_code, bool)
         code = raw_code if isinstance(raw_code, int) and has_code else resp.status_code
         msg = str(body.get("msg", "")) if isinstance(body, dict) else resp.reason_phrase
+        if len(msg) > _MSG_SHOWN:
+            msg = msg[:_MSG_SHOWN] + "..."
         # The body code is the status, whatever the HTTP status says (kie-api.md): a success
         # body under HTTP 500 still carries a task that exists, and is paid for.
+        if not has_code and resp.is_redirect:
+            raise _redirected(resp, base, ids)
         if code == 200:
             if not isinstance(body, dict):
                 raise AnswerLost("unreadable answer (not JSON)", code=code, **ids)
@@ -267,13 +294,14 @@ class KieClient:
         )
 
     def upload_file(
-        self, content: bytes | Path, *, upload_path: str, file_name: str, mime: str
+        self, content: bytes | Path | Readable, *, upload_path: str, file_name: str, mime: str
     ) -> str:
-        """Upload a file; its public `downloadUrl`. Uploads are free and the name is fixed by
-        content digest, so any failure may simply be retried. `content` is best given as the
-        bytes the caller has digested: a path is read here, and the file may have changed."""
+        """Upload a file; its public `downloadUrl`, checked to be a URL shotc may send.
+        Uploads are free and the name is fixed by content digest, so any failure may simply
+        be retried. A path or a file object is streamed, never read whole into memory."""
         if isinstance(content, Path):
-            content = content.read_bytes()
+            with content.open("rb") as fh:
+                return self.upload_file(fh, upload_path=upload_path, file_name=file_name, mime=mime)
         data = self._call(
             "POST",
             f"{self.upload_base}/api/file-stream-upload",
@@ -283,6 +311,13 @@ class KieClient:
         url = data.get("downloadUrl") if isinstance(data, dict) else None
         if not isinstance(url, str) or not url:
             raise ServerError(f"upload of {file_name} answered without a downloadUrl")
+        if not safe_url(url):
+            # It would go into a paid request as the scene's image: kie.ai fetching
+            # file:///etc/passwd (or our own machine's files) must never be asked for.
+            raise UnsafeAnswer(
+                f"the upload server answered {url!r} for {file_name}: not used (only https://, "
+                "or http:// on loopback); nothing was sent for this scene"
+            )
         return url
 
     def credit(self) -> float:
@@ -290,6 +325,22 @@ class KieClient:
         if isinstance(data, bool) or not isinstance(data, int | float):
             raise ServerError(f"credit answered {data!r}")
         return float(data)
+
+
+def _redirected(resp: httpx.Response, base: str, ids: dict[str, Any]) -> Redirected:
+    location = resp.headers.get("location", "")
+    why = "" if safe_url(location) else " (and it is not https://)"
+    return Redirected(
+        f"{base} answered {resp.status_code} redirecting to {location!r}{why}: not followed "
+        "(the key must not travel elsewhere); check KIE_API_BASE / KIE_UPLOAD_BASE",
+        code=resp.status_code,
+        **ids,
+    )
+
+
+def _stderr(text: str) -> None:
+    sys.stderr.write(terminal(text) + "\n")
+    sys.stderr.flush()
 
 
 def _is_url(value: Any) -> bool:
@@ -315,4 +366,15 @@ def _opt_int(value: Any) -> int | None:
         return None
 
 
-__all__ = ["KieClient", "KieError", "TaskInfo", "Timeouts", "check_url", "is_loopback"]
+__all__ = [
+    "MAX_JSON_BYTES",
+    "KieClient",
+    "KieError",
+    "TaskInfo",
+    "Timeouts",
+    "check_url",
+    "is_loopback",
+    "parse_retry_after",
+    "read_capped",
+    "safe_url",
+]

@@ -23,7 +23,7 @@ from shotc.language.compiler import CompiledScene, ScriptReadError, compile_path
 from shotc.run import recovery, signals
 from shotc.run.client import DEFAULT_API_BASE, DEFAULT_UPLOAD_BASE, KieClient, Timeouts
 from shotc.run.config import Config, find_config, load_config
-from shotc.run.errors import ConfigError, LocalIOError, RunError, redact
+from shotc.run.errors import ConfigError, LocalIOError, RunError
 from shotc.run.ledger import Ledger
 from shotc.run.planner import Job, open_ledgers, orphan_jobs, plan_jobs
 from shotc.run.progress import Progress
@@ -36,6 +36,7 @@ from shotc.run.report import (
     summary_table,
 )
 from shotc.run.scene_key import DigestCache
+from shotc.run.untrusted import terminal
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,7 @@ class Streams:
 
 
 def say(streams: Streams, text: str) -> None:
-    streams.err.write(redact(text) + "\n")
+    streams.err.write(terminal(text, keep_newlines=True) + "\n")
     streams.err.flush()
 
 
@@ -85,12 +86,17 @@ def make_client(config: Config) -> KieClient:
     key = os.environ.get("KIE_API_KEY", "").strip()
     if not key:
         raise ConfigError("KIE_API_KEY is not set: export your kie.ai API key first")
-    timeouts = Timeouts(connect=config.run.timeout_connect, read=config.run.timeout_read)
+    from shotc.run.retry import Backoff
+
+    settings = config.run
+    timeouts = Timeouts(connect=settings.timeout_connect, read=settings.timeout_read)
     return KieClient(
         key,
         api_base=os.environ.get("KIE_API_BASE") or DEFAULT_API_BASE,
         upload_base=os.environ.get("KIE_UPLOAD_BASE") or DEFAULT_UPLOAD_BASE,
         timeouts=timeouts,
+        unreachable_timeout=settings.unreachable_timeout,
+        backoff=Backoff(settings.retry_base, settings.retry_max, settings.retries),
     )
 
 
@@ -239,7 +245,6 @@ def _run_locked(
     scenes, others = selected
     from shotc.run.downloads import Downloader
     from shotc.run.orchestrator import Orchestrator, RunOptions
-    from shotc.run.retry import Backoff
 
     for ledger in opened:
         # First what a run whose ledger failed left in the recovery file (those rows are
@@ -288,9 +293,7 @@ def _run_locked(
     client = make_client(config) if needs_api else None
     stop = threading.Event()
     settings = config.run
-    downloader = Downloader(
-        backoff=Backoff(settings.retry_base, settings.retry_max, settings.retries), stop=stop
-    )
+    downloader = Downloader.from_settings(settings, stop)
     live = streams.err.isatty() and os.environ.get("TERM") != "dumb"
     progress = Progress(streams.err, live=live)
     orch = Orchestrator(

@@ -9,6 +9,7 @@ price would make `--budget` lie.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,10 @@ DEFAULT_PRICES: dict[str, float] = {
 }
 
 
+DOWNLOAD_MAX_BYTES = 2 * 1024**3  # 2 GiB: a Kling clip is tens of MB
+DOWNLOAD_DEADLINE = 1800.0
+
+
 @dataclass(frozen=True, slots=True)
 class RunSettings:
     rate_limit: int = 20  # new tasks per rate_period: the account's documented limit
@@ -47,6 +52,9 @@ class RunSettings:
     timeout_connect: float = 10.0
     timeout_read: float = 60.0
     download_workers: int = 4
+    download_max_bytes: int = DOWNLOAD_MAX_BYTES  # a larger clip is refused, not stored
+    download_deadline: float = DOWNLOAD_DEADLINE  # seconds per clip, reads and retries included
+    unreachable_timeout: float = 120.0  # give up when kie.ai cannot be reached for this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,13 +125,22 @@ def _settings(path: Path, table: Any) -> RunSettings:
             raise ConfigError(f"{path}: unknown key run.{key}")
         want_int = fields[key].type in ("int", int)
         ok_type = int if want_int else (int, float)
-        if isinstance(value, bool) or not isinstance(value, ok_type) or value < 0:
+        # Not inf or nan either (TOML has both): `retry_max = inf` would wait for ever.
+        bad = isinstance(value, bool) or not isinstance(value, ok_type)
+        if bad or value < 0 or not math.isfinite(value):
             kind = "a non-negative integer" if want_int else "a non-negative number"
             raise ConfigError(f"{path}: run.{key} must be {kind}")
         values[key] = value if want_int else float(value)
     settings = RunSettings(**values)
-    if settings.rate_limit < 1 or settings.rate_period <= 0 or settings.poll_initial <= 0:
-        raise ConfigError(f"{path}: rate_limit, rate_period and poll_initial must be positive")
+    positive = (
+        "rate_limit",
+        "rate_period",
+        "poll_initial",
+        "download_max_bytes",
+        "download_deadline",
+    )
+    if any(getattr(settings, name) <= 0 for name in positive):
+        raise ConfigError(f"{path}: {', '.join(positive)} must be positive")
     return settings
 
 
@@ -132,7 +149,8 @@ def _prices(path: Path, table: Any) -> dict[str, float]:
         raise ConfigError(f"{path}: [prices] must be a table")
     prices = dict(DEFAULT_PRICES)
     for key, value in table.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        bad = isinstance(value, bool) or not isinstance(value, int | float)
+        if bad or value < 0 or not math.isfinite(value):
             raise ConfigError(f"{path}: prices.{key} must be a non-negative number")
         prices[str(key)] = float(value)
     return prices

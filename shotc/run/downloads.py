@@ -16,21 +16,24 @@ import hashlib
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any, BinaryIO
+from urllib.parse import urljoin
 
 import httpx
 
-from shotc.run.client import USER_AGENT, check_url
+from shotc.run.client import USER_AGENT, check_url, safe_url
+from shotc.run.config import DOWNLOAD_DEADLINE, DOWNLOAD_MAX_BYTES, RunSettings
 from shotc.run.errors import ConfigError, KieError, LocalIOError, NotSent, ServerError
 from shotc.run.ledger import Ledger
 from shotc.run.ledger_schema import Submission
+from shotc.run.mp4 import mp4_problem
 from shotc.run.retry import Backoff, Stopped, call_with_retries
 
-_CHUNK = 1 << 16
-_ISO_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"wide", b"skip"}
+_MAX_HOPS = 10  # redirects followed for one result URL
 
 
 class DownloadError(KieError):
@@ -86,17 +89,41 @@ class Downloader:
         stop: threading.Event,
         transport: httpx.BaseTransport | None = None,
         timeout: float = 60.0,
+        connect_timeout: float = 10.0,
+        max_bytes: int = DOWNLOAD_MAX_BYTES,
+        deadline: float = DOWNLOAD_DEADLINE,
     ) -> None:
         # A client of its own, without the Authorization header: result URLs live on a CDN
-        # and the key must never travel there.
+        # and the key must never travel there. Redirects are followed here, hop by hop, so
+        # each hop is checked (https:// only) and a loop is named as one.
         self._http = httpx.Client(
             headers={"User-Agent": USER_AGENT},
-            timeout=httpx.Timeout(timeout, connect=10.0),
-            follow_redirects=True,
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            follow_redirects=False,
             transport=transport,
         )
         self._backoff = backoff
         self._stop = stop
+        self._max_bytes = max_bytes
+        self._deadline = deadline
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: RunSettings,
+        stop: threading.Event,
+        transport: httpx.BaseTransport | None = None,
+    ) -> Downloader:
+        """The downloader `run` uses: timeouts, size cap and deadline from `shotc.toml`."""
+        return cls(
+            backoff=Backoff(settings.retry_base, settings.retry_max, settings.retries),
+            stop=stop,
+            transport=transport,
+            timeout=settings.timeout_read,
+            connect_timeout=settings.timeout_connect,
+            max_bytes=settings.download_max_bytes,
+            deadline=settings.download_deadline,
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -139,8 +166,11 @@ class Downloader:
             check_url(url, "result URL")
         except ConfigError as exc:
             raise DownloadError(str(exc), scene_id=sub.scene_id, task_id=sub.task_id) from None
+        # One deadline for the clip, every hop, read and retry included: a server dripping a
+        # byte every few seconds passes any per-read timeout, never this.
+        deadline = time.monotonic() + self._deadline
         digest, size = call_with_retries(
-            lambda: self._fetch(url, target, sub),
+            lambda: self._fetch(url, target, sub, deadline),
             backoff=self._backoff,
             stop=self._stop,
             retry_on=(NotSent, ServerError),
@@ -167,9 +197,14 @@ class Downloader:
         ledger.move_download(target, aside)
 
     def _install(
-        self, target: Path, write: Callable[[BinaryIO], tuple[str, int]], digest: str | None
+        self,
+        target: Path,
+        write: Callable[[BinaryIO], tuple[str, int]],
+        digest: str | None,
+        check: Callable[[Path], None] | None = None,
     ) -> tuple[str, int]:
-        """Write via `write(fileobj) -> (sha256, size)` to a temp file, check, then rename."""
+        """Write via `write(fileobj) -> (sha256, size)` to a temp file, check (the digest,
+        and `check(temp path)`), then rename."""
         # Not mkstemp: its 0600 mode would make clips unreadable to the user's group; 0666
         # filtered by the umask is what any other program writing a file would give.
         tmp = target.parent / part_name(target.name, secrets.token_hex(PART_TOKEN_CHARS // 2))
@@ -181,6 +216,8 @@ class Downloader:
                 os.fsync(out.fileno())
             if digest is not None and got_digest != digest:
                 raise LocalIOError(f"copy of {target.name} does not match its recorded digest")
+            if check is not None:
+                check(tmp)
             os.replace(tmp, target)
             _fsync_dir(target.parent)
             return got_digest, size
@@ -189,47 +226,113 @@ class Downloader:
                 tmp.unlink()
             raise
 
-    def _fetch(self, url: str, target: Path, sub: Submission) -> tuple[str, int]:
+    def _fetch(self, url: str, target: Path, sub: Submission, deadline: float) -> tuple[str, int]:
         ids: dict[str, Any] = {"scene_id": sub.scene_id, "task_id": sub.task_id}
+        seen = [url]
         try:
-            with self._http.stream("GET", url) as resp:
-                if resp.status_code in (403, 404, 410):
-                    raise DownloadError(
-                        f"result URL answered {resp.status_code} (expired?)",
-                        code=resp.status_code,
-                        **ids,
-                    )
-                if resp.status_code >= 500:
-                    raise ServerError(f"result URL answered {resp.status_code}", **ids)
-                if resp.status_code != 200:
-                    raise DownloadError(f"result URL answered {resp.status_code}", **ids)
-                expected = resp.headers.get("content-length")
-
-                def write(out: BinaryIO) -> tuple[str, int]:
-                    h = hashlib.sha256()
-                    size = 0
-                    head = b""
-                    for chunk in resp.iter_bytes(_CHUNK):
-                        if self._stop.is_set():
-                            raise Stopped()
-                        if len(head) < 8:
-                            head += chunk[:8]
-                        h.update(chunk)
-                        out.write(chunk)
-                        size += len(chunk)
-                    if expected is not None and expected.isdigit() and int(expected) != size:
-                        raise ServerError(f"clip truncated ({size} of {expected} bytes)", **ids)
-                    if size < 8 or head[4:8] not in _ISO_BOXES:
-                        raise DownloadError("result is not an MP4 file", **ids)
-                    return h.hexdigest(), size
-
-                try:
-                    return self._install(target, write, None)
-                except OSError as exc:
-                    raise LocalIOError(f"{target}: {exc.strerror or exc}") from None
+            while True:
+                self._within(deadline, ids)
+                with self._http.stream("GET", url) as resp:
+                    if resp.is_redirect:
+                        url = self._next_hop(url, resp, seen, ids)
+                        continue
+                    self._check_status(resp, ids)
+                    try:
+                        return self._install(
+                            target,
+                            functools.partial(self._write, resp, deadline, ids),
+                            None,
+                            functools.partial(_check_mp4, ids=ids),
+                        )
+                    except OSError as exc:
+                        raise LocalIOError(f"{target}: {exc.strerror or exc}") from None
         except httpx.TransportError as exc:
             # A GET is safe to repeat whatever happened to it.
             raise NotSent(f"download failed: {type(exc).__name__}: {exc}", **ids) from None
+
+    def _within(self, deadline: float, ids: dict[str, Any]) -> None:
+        if time.monotonic() > deadline:
+            raise DownloadError(
+                f"clip not complete after {self._deadline:.0f}s (download_deadline in "
+                "shotc.toml); run again to fetch it",
+                **ids,
+            )
+
+    @staticmethod
+    def _next_hop(url: str, resp: httpx.Response, seen: list[str], ids: dict[str, Any]) -> str:
+        """Where a redirect leads, if it may be followed: every hop obeys the https rule."""
+        location = urljoin(url, str(resp.headers.get("location", "")))
+        if not safe_url(location):
+            raise DownloadError(
+                f"result URL redirected to {location!r}: refused (only https://, or http:// "
+                "on loopback)",
+                **ids,
+            )
+        if location in seen:
+            raise DownloadError(
+                f"result URL redirects in a loop ({len(seen)} hops, back to {location!r})",
+                **ids,
+            )
+        if len(seen) > _MAX_HOPS:
+            raise DownloadError(f"result URL redirected more than {_MAX_HOPS} times", **ids)
+        seen.append(location)
+        return location
+
+    def _check_status(self, resp: httpx.Response, ids: dict[str, Any]) -> None:
+        if resp.status_code in (403, 404, 410):
+            raise DownloadError(
+                f"result URL answered {resp.status_code} (expired?)", code=resp.status_code, **ids
+            )
+        if resp.status_code >= 500:
+            raise ServerError(f"result URL answered {resp.status_code}", **ids)
+        if resp.status_code != 200:
+            raise DownloadError(f"result URL answered {resp.status_code}", **ids)
+        declared = resp.headers.get("content-length", "")
+        encoded = "content-encoding" in resp.headers
+        if declared.isdigit() and int(declared) > self._max_bytes and not encoded:
+            raise DownloadError(self._too_large(), **ids)
+
+    def _too_large(self) -> str:
+        return (
+            f"clip larger than {self._max_bytes} bytes (download_max_bytes in shotc.toml): "
+            "not downloaded"
+        )
+
+    def _write(
+        self, resp: httpx.Response, deadline: float, ids: dict[str, Any], out: BinaryIO
+    ) -> tuple[str, int]:
+        """Stream the body to `out`: decoded (gzip, deflate), capped, within the deadline."""
+        h = hashlib.sha256()
+        size = 0
+        # No chunk size: each piece as it arrives, so the deadline is checked at every read.
+        for chunk in resp.iter_bytes():
+            if self._stop.is_set():
+                raise Stopped()
+            self._within(deadline, ids)
+            size += len(chunk)
+            if size > self._max_bytes:
+                raise DownloadError(self._too_large(), **ids)
+            h.update(chunk)
+            out.write(chunk)
+        # Content-Length counts the bytes on the wire, before any Content-Encoding is undone.
+        expected = resp.headers.get("content-length", "")
+        # (A body already in memory, as a test's MockTransport gives, counts no wire bytes.)
+        got = resp.num_bytes_downloaded or size
+        if expected.isdigit() and int(expected) != got:
+            raise ServerError(f"clip truncated ({got} of {expected} bytes)", **ids)
+        return h.hexdigest(), size
+
+
+def _check_mp4(path: Path, *, ids: dict[str, Any]) -> None:
+    """A body that ended early without a Content-Length looks whole to HTTP: the file must
+    be a complete MP4 too. Cut short is retried (the server may do better); not an MP4 at
+    all is not."""
+    problem = mp4_problem(path)
+    if problem is None:
+        return
+    if "not an MP4" in problem:
+        raise DownloadError(f"result is {problem.removeprefix('does not start with ')}", **ids)
+    raise ServerError(f"downloaded clip {problem}", **ids)
 
 
 def _copy(source: Path, out: BinaryIO) -> tuple[str, int]:

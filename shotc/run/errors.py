@@ -110,16 +110,50 @@ class Rejected(KieError):
     and sending the same request again would be refused again."""
 
 
+class UnsafeAnswer(KieError):
+    """An answer shotc will not use: a URL that is not `https://` (or loopback `http://`),
+    such as an upload server answering `file:///etc/passwd`. Never sent in a paid request;
+    asking again would only get the same answer, so it is not retried."""
+
+
 class Halt(KieError):
-    """An account-wide refusal: no new submission may go out in this run."""
+    """An account-wide refusal: no new submission may go out in this run. Printed once,
+    in full, when it happens; the scenes it stopped say `halt_note` instead."""
+
+    short = "the run was halted"
 
 
 class AuthError(Halt):
     """401: the key is wrong or lacks access."""
 
+    short = "the API key was refused"
+
 
 class NoCredits(Halt):
     """402 (insufficient credits) or 433 (a sub-key over its usage cap)."""
+
+    short = "no credits left"
+
+
+class Unreachable(Halt):
+    """kie.ai could not be connected to for `unreachable_timeout` seconds: nothing more is
+    sent in this run (a connection that never opened created nothing)."""
+
+    short = "kie.ai unreachable"
+
+
+class Redirected(Halt):
+    """kie.ai (or its upload server) answered a redirect. It is not followed: the key must
+    not travel to another address, and a createTask re-sent elsewhere could pay twice. Every
+    request to that base would meet it, so the run stops sending."""
+
+    short = "kie.ai answered a redirect"
+
+
+def halt_note(halt: Halt) -> str:
+    """What a scene stopped by an account-wide refusal says: the reason in a few words,
+    pointing at the one full message printed when it happened (not once per scene)."""
+    return f"not sent: {halt.short} (see above)"
 
 
 RETRYABLE_FOR_CREATE: tuple[type[KieError], ...] = (NotSent, RateLimited, ServerError)

@@ -33,6 +33,7 @@ from shotc.run.errors import (
     RateLimited,
     Rejected,
     ServerError,
+    halt_note,
 )
 from shotc.run.ledger import Ledger, LedgerWriteFailed
 from shotc.run.ledger_schema import FAIL, SUCCESS, UNKNOWN
@@ -98,6 +99,8 @@ class Orchestrator:
         self._gate = threading.Event()
         self.ledger_failure: LedgerWriteFailed | None = None
         self._downloads = threading.BoundedSemaphore(max(1, self._settings.download_workers))
+        if client is not None:  # its waits for an unreachable kie.ai end on Ctrl-C too
+            client.attach(self.stop, progress.say)
 
     # -- control --------------------------------------------------------------------------
 
@@ -149,7 +152,7 @@ class Orchestrator:
     def _why_not_sent(self) -> str:
         if self.ledger_failure is not None:
             return "not sent: the ledger cannot be written"
-        return str(self.halt) if self.halt else "stopped before sending"
+        return halt_note(self.halt) if self.halt else "stopped before sending"
 
     def run(self) -> list[Job]:
         previous: dict[int, Any] = {}
@@ -241,7 +244,7 @@ class Orchestrator:
             self._finish(job, RUNNING if running else NOT_SENT, "stopped")
         except Halt as exc:
             self._set_halt(exc)
-            self._finish(job, NOT_SENT, str(exc))
+            self._finish(job, NOT_SENT, halt_note(exc))
         except LocalIOError as exc:
             if isinstance(exc, LedgerWriteFailed):
                 self._ledger_broke(exc)
@@ -379,7 +382,7 @@ class Orchestrator:
             except Halt as exc:
                 ledger.not_sent(sid, str(exc))
                 self._set_halt(exc)
-                self._finish(job, NOT_SENT, str(exc))
+                self._finish(job, NOT_SENT, halt_note(exc))
                 return sid, None
             except Rejected as exc:
                 if unfetchable(exc):

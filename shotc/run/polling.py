@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from shotc.run.client import KieClient, TaskInfo
 from shotc.run.config import RunSettings
-from shotc.run.errors import Halt, KieError
+from shotc.run.errors import Halt, KieError, halt_note
 from shotc.run.ledger import Ledger, TransitionError
 from shotc.run.ledger_schema import FAIL, KIE_STATES, SUCCESS, Submission
 from shotc.run.planner import Job
@@ -98,7 +98,7 @@ def follow(
         try:
             info = client.record_info(task_id, scene_id=job.scene_id)
         except Halt as exc:
-            return StoppedWaiting(f"cannot follow task {task_id}: {exc}", exc)
+            return StoppedWaiting(f"task {task_id}: {halt_note(exc)}", exc)
         except KieError as exc:
             errors += 1
             delay = backoff.delay(min(errors, 6), exc.retry_after)
@@ -118,8 +118,10 @@ def follow(
         if not wait:
             return StoppedWaiting(f"task {task_id} is {_shown(job.sub)} (not waiting)")
         if time.monotonic() + delay > deadline:
+            # The last failed question says why, if asking kept failing (a huge answer...).
+            why = f" (last answer: {job.message})" if errors else ""
             return StoppedWaiting(
-                f"still {_shown(job.sub)} after {settings.deadline:.0f}s; "
+                f"still {_shown(job.sub)} after {settings.deadline:.0f}s{why}; "
                 f"task {task_id} goes on at kie.ai"
             )
 

@@ -12,8 +12,8 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from shotc.run.errors import redact
 from shotc.run.planner import Job
+from shotc.run.untrusted import terminal
 
 
 def fmt_elapsed(seconds: float) -> str:
@@ -46,7 +46,7 @@ class Progress:
         """A message outside the per-scene lines (a warning, the reason for a halt)."""
         with self._lock:
             self._clear()
-            self._stream.write(redact(text) + "\n")
+            self._stream.write(terminal(text, keep_newlines=True) + "\n")
             self._stream.flush()
 
     def update(self, job: Job, status: str, detail: str = "") -> None:
@@ -59,7 +59,7 @@ class Progress:
         elapsed = fmt_elapsed(time.monotonic() - (job.started or self._t0))
         line = f"{job.label}: {status} ({elapsed})" + (f" {detail}" if detail else "")
         with self._lock:
-            self._stream.write(redact(line) + "\n")
+            self._stream.write(terminal(line) + "\n")
             self._stream.flush()
 
     def refresh(self, jobs: Sequence[Job]) -> None:
@@ -74,7 +74,7 @@ class Progress:
             end = job.ended or now
             elapsed = fmt_elapsed(end - job.started) if job.started else "-"
             text = f"{job.label:<{label_w}}  {job.status:<12} {elapsed:>8}  {job.message}"
-            lines.append(redact(text)[:width])
+            lines.append(terminal(text)[:width])
         if len(lines) > height:
             hidden = len(lines) - height + 1
             lines = [*lines[: height - 1], f"... and {hidden} more"]

@@ -1,7 +1,8 @@
 """Run stage: what `plan`, `run` and `status` print on stdout, as tables or JSON.
 
 Tables are for people (aligned columns, a total line); `--json` gives one JSON document with
-the same facts for machines. Every string passes through `redact` on its way out.
+the same facts for machines. Every string passes through `redact` on its way out, and through
+`shotc.run.untrusted` (control characters escaped).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from typing import Any
 from shotc.run.errors import redact
 from shotc.run.ledger_schema import Submission
 from shotc.run.planner import Job
+from shotc.run.untrusted import json_safe, shown
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
+    # Each cell is one line: server text in it (failMsg, task ids) is escaped, not obeyed.
+    cells = [[shown(str(c)) for c in headers]] + [[shown(str(c)) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
     return redact("\n".join(lines))
@@ -29,7 +32,7 @@ def credits(value: float) -> str:
 
 
 def dumps(obj: Any) -> str:
-    return redact(json.dumps(obj, indent=2, ensure_ascii=False))
+    return json_safe(redact(json.dumps(obj, indent=2, ensure_ascii=False)))
 
 
 # -- plan -------------------------------------------------------------------------------------

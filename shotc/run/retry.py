@@ -32,10 +32,14 @@ class Backoff:
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait before retry number `attempt` (0-based): full-ish jitter between
         half and all of base * 2**attempt, so a crowd of workers does not retry in step;
-        never less than the server's Retry-After."""
-        ceiling = min(self.cap, self.base * (2**attempt))
+        never less than the server's Retry-After, and never more than `cap`, whatever the
+        server asks for (a Retry-After of a year would otherwise hang the run)."""
+        # 2**attempt is an int: past ~1024 it no longer converts to a float (OverflowError),
+        # and a 429 storm can count that many attempts. 2**64 is past any cap already.
+        ceiling = min(self.cap, self.base * float(2 ** min(max(attempt, 0), 64)))
         wait = random.uniform(ceiling / 2, ceiling)
-        return max(wait, retry_after or 0.0)
+        asked = min(retry_after, self.cap) if retry_after is not None else 0.0
+        return max(wait, asked)
 
 
 def call_with_retries(

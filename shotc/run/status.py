@@ -7,6 +7,7 @@ refused, 4 local I/O.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -91,13 +92,22 @@ def _refresh(running: list[tuple[Ledger, Submission]], config: Config, streams: 
         say(streams, f"warning: not refreshed from kie.ai: {exc}")
         return 0
 
+    halted: list[Halt] = []
+    halted_lock = threading.Lock()
+
     def one(item: tuple[Ledger, Submission]) -> int:
         ledger, sub = item
         assert sub.task_id is not None
+        if halted:
+            return 3  # an account-wide refusal: asking about the other tasks changes nothing
         try:
             info = client.record_info(sub.task_id, scene_id=sub.scene_id)
         except Halt as exc:
-            say(streams, f"error: {exc}")
+            with halted_lock:
+                first = not halted
+                halted.append(exc)
+            if first:  # reported once, not once per task
+                say(streams, f"error: {exc}")
             return 3
         except KieError as exc:
             say(streams, f"warning: {exc}")

@@ -23,10 +23,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-from shotc.run.client import KieClient
+from shotc.run.client import KieClient, safe_url
 from shotc.run.config import RunSettings
 from shotc.run.errors import LocalIOError, MediaChanged, Rejected
 from shotc.run.ledger import Ledger
@@ -155,36 +155,97 @@ class Uploader:
             cached = ledger.upload(digest, self.base)
             if (
                 cached is not None
+                and safe_url(cached.url)  # an entry from before the rule is uploaded again
                 and cached.expires_at - now > self._settings.upload_margin
                 and (not fresh_only or self._is_mine(cached))
             ):
                 self.reused += 1
                 return cached
-            # Read once and send those very bytes: the file may change at any moment.
-            try:
-                content = path.read_bytes()
-            except OSError as exc:
-                raise LocalIOError(f"cannot read {path}: {exc.strerror or exc}") from None
-            if hashlib.sha256(content).hexdigest() != digest:
-                raise MediaChanged(
-                    f"{path} changed after this run computed the scene's key from it: not sent "
-                    "(sending it would pay again on the next run); run again to send it"
-                )
-            name = digest[:32] + path.suffix.lower()
-            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             backoff = Backoff(
                 self._settings.retry_base, self._settings.retry_max, self._settings.retries
             )
-            url = call_with_retries(
-                lambda: self._client.upload_file(
-                    content, upload_path=UPLOAD_PATH, file_name=name, mime=mime
-                ),
+            url, size = call_with_retries(
+                lambda: self._send(path, digest, ledger),
                 backoff=backoff,
                 stop=self._stop,
             )
-            size, expires = len(content), now + self._settings.upload_ttl
-            up = Upload(digest, self.base, url, name, size, now, expires)
+            expires = now + self._settings.upload_ttl
+            up = Upload(digest, self.base, url, _name(path, digest), size, now, expires)
             ledger.record_upload(up)
             self._mine[digest] = now
             self.uploaded += 1
             return up
+
+    def _send(self, path: Path, digest: str, ledger: Ledger) -> tuple[str, int]:
+        """Stream the file to the upload server, hashing what is sent; (URL, size).
+
+        Streamed, never read whole: an element video may be larger than the memory. The
+        bytes sent are checked against `digest` as they go: a file edited after planning is
+        not used (MediaChanged), and the cache entry for `digest` is forgotten, since the
+        upload (named by that digest) may have overwritten its object with other content."""
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        # First a cheap look (the digest cache knows the file by size and mtime): an edit
+        # noticed here uploads nothing at all.
+        if self._digest(path) != digest:
+            raise _changed(path)
+        try:
+            fh = path.open("rb")
+        except OSError as exc:
+            raise LocalIOError(f"cannot read {path}: {exc.strerror or exc}") from None
+        with fh:
+            reader = _HashingReader(fh)
+            try:
+                url = self._client.upload_file(
+                    reader, upload_path=UPLOAD_PATH, file_name=_name(path, digest), mime=mime
+                )
+            finally:
+                if reader.error is not None:
+                    raise LocalIOError(f"cannot read {path}: {reader.error}")
+        if reader.hexdigest() != digest:
+            stale = ledger.upload(digest, self.base)
+            if stale is not None:
+                ledger.forget_upload(stale)
+            raise _changed(path)
+        return url, reader.size
+
+
+def _changed(path: Path) -> MediaChanged:
+    return MediaChanged(
+        f"{path} changed after this run computed the scene's key from it: not sent "
+        "(sending it would pay again on the next run); run again to send it"
+    )
+
+
+def _name(path: Path, digest: str) -> str:
+    return digest[:32] + path.suffix.lower()
+
+
+class _HashingReader:
+    """A read-only view of an open file for httpx's multipart encoder: hashes what is read.
+
+    No `seek`, so the encoder reads it once from the start; `fileno` lets it find the size
+    (a Content-Length, which upload servers want) without reading."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self._fh = fh
+        self._hash = hashlib.sha256()
+        self.size = 0
+        self.error: str | None = None
+
+    def fileno(self) -> int:
+        return self._fh.fileno()
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            chunk = self._fh.read(n)
+        except OSError as exc:
+            # Surfaced after the call as a local error: raised here, httpx would report it
+            # as a failed upload and it would be retried as the server's fault.
+            self.error = str(exc.strerror or exc)
+            return b""
+        self._hash.update(chunk)
+        self.size += len(chunk)
+        return chunk
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()

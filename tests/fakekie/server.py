@@ -44,9 +44,16 @@ class Task:
     create_ms: int = field(default_factory=lambda: int(time.time() * 1000))
 
 
+def box(kind: bytes, payload: bytes) -> bytes:
+    """One ISO media box: its size, its four-character type, its payload."""
+    return (8 + len(payload)).to_bytes(4, "big") + kind + payload
+
+
 def clip_bytes(task_id: str) -> bytes:
-    """A tiny file that starts like an MP4 (an ftyp box), unique per task."""
-    return b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + task_id.encode() * 8
+    """A tiny file shaped like a complete MP4 (ftyp, moov and mdat boxes that add up to its
+    size, as `run` checks), unique per task."""
+    ftyp = box(b"ftyp", b"mp42\x00\x00\x00\x00mp42isom")
+    return ftyp + box(b"moov", box(b"mvhd", bytes(100))) + box(b"mdat", task_id.encode() * 8)
 
 
 class FakeKie:
