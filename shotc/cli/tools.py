@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from shotc.language.compiler import CompilerBug, CompileResult, ScriptReadError, compile_paths
-from shotc.language.source import SourceError, read_text
+from shotc.language.source import SourceError, decode, read_text
 from shotc.render import render_diagnostics, use_colour
 from shotc.tools.decompiler import Entry, Problem, decompile, entries_of
 from shotc.tools.formatter import format_text
@@ -41,12 +41,7 @@ def _read(path: Path) -> str:
     """A script's text (BOM removed); `-` is stdin. SourceError when it cannot be read."""
     if str(path) != STDIN:
         return read_text(path)
-    data = sys.stdin.buffer.read()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})") from None
-    return text[1:] if text.startswith("\ufeff") else text
+    return decode(sys.stdin.buffer.read())
 
 
 def compile_source(path: Path, text: str) -> CompileResult:

@@ -172,7 +172,8 @@ def _show(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
+    """A JSON value's type as a message names it (`a string`, `an array`, `null`)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -267,7 +268,7 @@ def _message(
     if keyword == "type":
         wanted = [value] if isinstance(value, str) else list(value)
         names = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in wanted)
-        return f"must be {names}, not {_json_type(instance)} ({_show(instance)})"
+        return f"must be {names}, not {json_type(instance)} ({_show(instance)})"
     if keyword == "const":
         return f"must be {_show(value)}, not {_show(instance)}"
     if keyword == "enum":
