@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from devtools import schemagen
+from devtools import validatorgen
+from shotc import kling
 from shotc.kling import extension
-from shotc.request import rules as request_rules
 from shotc.request.rules import check_request_rules, validate_all
 from shotc.request.validation import SchemaViolation, format_path, schema, validate_request
 
@@ -86,7 +86,7 @@ def test_schema_is_a_valid_draft_2020_12_schema() -> None:
     s = schema()
     Draft202012Validator.check_schema(s)
     assert s["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert s == json.loads(schemagen.SCHEMA_PATH.read_text("utf-8"))
+    assert s == json.loads(validatorgen.SCHEMA_PATH.read_text("utf-8"))
 
 
 def test_schema_ships_inside_the_package() -> None:
@@ -404,7 +404,7 @@ def test_validate_all_merges_without_repeating() -> None:
     violations = validate_all(edited(MULTI, image_urls=["https://a/1.png", "https://a/2.png"]))
     assert [v.path for v in violations if v.code == "E307"] == ["input.image_urls"]
     assert validate_all(SINGLE) == []
-    assert request_rules.CUE_LENGTH == 37
+    assert kling.CUE_WEIGHT == 37
 
 
 JSON = st.recursive(
