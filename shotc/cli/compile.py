@@ -9,10 +9,10 @@ from pathlib import Path
 
 import click
 
+from shotc.exits import ExitCode
 from shotc.language.compiler import CompilerBug, CompileResult, ScriptReadError, compile_paths
-from shotc.render import render_diagnostics, render_json_lines, use_colour
-
-EXIT_ERRORS, EXIT_IO = 1, 4
+from shotc.render import render_diagnostics, render_json_lines
+from shotc.terminal import use_colour
 
 _files = click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 
@@ -22,15 +22,15 @@ def _compile(files: tuple[Path, ...], for_build: bool) -> CompileResult:
         return compile_paths(list(files), for_build=for_build)
     except ScriptReadError as exc:
         click.echo(f"shotc: cannot read {exc.path}: {exc.reason}", err=True)
-        sys.exit(EXIT_IO)
+        sys.exit(ExitCode.IO)
     except CompilerBug as exc:
         click.echo(f"shotc: internal error: {exc}", err=True)
-        sys.exit(EXIT_ERRORS)
+        sys.exit(ExitCode.ERRORS)
 
 
 def _report(result: CompileResult) -> None:
     if result.diagnostics:
-        colour = use_colour(sys.stderr.isatty())
+        colour = use_colour(sys.stderr)
         sys.stderr.write(render_diagnostics(result.diagnostics, colour))
 
 
@@ -51,7 +51,7 @@ def check_command(files: tuple[Path, ...], fmt: str) -> None:
         sys.stdout.write(render_json_lines(result.diagnostics))
     else:
         _report(result)
-    sys.exit(0 if result.ok else EXIT_ERRORS)
+    sys.exit(ExitCode.OK if result.ok else ExitCode.ERRORS)
 
 
 @click.command("build")
@@ -72,7 +72,7 @@ def build_command(files: tuple[Path, ...], out_dir: Path | None) -> None:
     result = _compile(files, for_build=True)
     _report(result)
     if not result.ok:
-        sys.exit(EXIT_ERRORS)
+        sys.exit(ExitCode.ERRORS)
     requests = [scene.request for scene in result.scenes]
     if out_dir is None:
         payload = requests[0] if len(requests) == 1 else requests
@@ -88,7 +88,7 @@ def build_command(files: tuple[Path, ...], out_dir: Path | None) -> None:
             click.echo(str(target), err=True)
     except OSError as exc:
         click.echo(f"shotc: cannot write to {out_dir}: {exc.strerror or exc}", err=True)
-        sys.exit(EXIT_IO)
+        sys.exit(ExitCode.IO)
 
 
 @click.command("explain")

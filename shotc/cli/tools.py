@@ -18,13 +18,14 @@ from pathlib import Path
 
 import click
 
+from shotc.exits import ExitCode
 from shotc.language.compiler import CompilerBug, CompileResult, ScriptReadError, compile_paths
 from shotc.language.source import SourceError, decode, read_text
-from shotc.render import render_diagnostics, use_colour
+from shotc.render import render_diagnostics
+from shotc.terminal import use_colour
 from shotc.tools.decompiler import Entry, Problem, decompile, entries_of
 from shotc.tools.formatter import format_text
 
-EXIT_ERRORS, EXIT_IO = 1, 4
 STDIN = "-"
 _STDIN_NAME = "<stdin>"
 
@@ -72,7 +73,7 @@ def fmt_command(files: tuple[Path, ...], check: bool) -> None:
     two spaces, one blank line between blocks, no trailing white space. Comments, notes and
     prose are kept byte for byte. A file with errors is left untouched and its errors shown.
     """
-    status = 0
+    status: int = ExitCode.OK
     for path in files:
         status = max(status, _fmt_one(path, check))
     sys.exit(status)
@@ -86,25 +87,25 @@ def _fmt_one(path: Path, check: bool) -> int:
     except (SourceError, ScriptReadError) as exc:
         reason = exc.reason if isinstance(exc, ScriptReadError) else str(exc)
         _say(f"shotc: cannot read {path}: {reason}")
-        return EXIT_IO
+        return ExitCode.IO
     except CompilerBug as exc:
         _say(f"shotc: internal error: {exc}")
-        return EXIT_ERRORS
+        return ExitCode.ERRORS
     if not result.ok:
-        sys.stderr.write(render_diagnostics(result.diagnostics, use_colour(sys.stderr.isatty())))
+        sys.stderr.write(render_diagnostics(result.diagnostics, use_colour(sys.stderr)))
         _say(f"shotc: {path} has errors; left unformatted")
         if to_stdout and not check:
             sys.stdout.write(text)  # an editor filter must get its buffer back unchanged
-        return EXIT_ERRORS
+        return ExitCode.ERRORS
     formatted = format_text(text)
     if formatted != text and _requests(compile_source(path, formatted)) != _requests(result):
         _say(f"shotc: internal error: formatting {path} would change its requests; left as is")
         if to_stdout and not check:
             sys.stdout.write(text)
-        return EXIT_ERRORS
+        return ExitCode.ERRORS
     if check:
         if formatted == text:
-            return 0
+            return ExitCode.OK
         name = _STDIN_NAME if to_stdout else str(path)
         diff = difflib.unified_diff(
             text.splitlines(keepends=True),
@@ -114,19 +115,19 @@ def _fmt_one(path: Path, check: bool) -> int:
         )
         sys.stdout.writelines(line if line.endswith("\n") else line + "\n" for line in diff)
         _say(f"would reformat {name}")
-        return EXIT_ERRORS
+        return ExitCode.ERRORS
     if to_stdout:
         sys.stdout.write(formatted)
-        return 0
+        return ExitCode.OK
     if formatted == text:
-        return 0
+        return ExitCode.OK
     try:
         _write_atomically(path, formatted)
     except OSError as exc:
         _say(f"shotc: cannot write {path}: {exc.strerror or exc}")
-        return EXIT_IO
+        return ExitCode.IO
     _say(f"reformatted {path}")
-    return 0
+    return ExitCode.OK
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -162,7 +163,7 @@ def _report(problems: list[Problem], as_json: bool) -> None:
         for p in problems:
             sys.stdout.write(json.dumps(p.to_json(), ensure_ascii=False) + "\n")
         return
-    colour = use_colour(sys.stderr.isatty())
+    colour = use_colour(sys.stderr)
     paint = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "note": "\x1b[1;36m"}
     for p in problems:
         head = f"{p.severity}[{p.code}]" if p.code else p.severity
@@ -208,7 +209,7 @@ def decompile_command(files: tuple[Path, ...], out_file: Path | None) -> None:
             found, bad = _load(path)
         except (OSError, SourceError) as exc:
             _say(f"shotc: cannot read {path}: {_reason(exc)}")
-            sys.exit(EXIT_IO)
+            sys.exit(ExitCode.IO)
         entries += found
         problems += bad
     result = decompile(entries) if not problems else None
@@ -217,7 +218,7 @@ def decompile_command(files: tuple[Path, ...], out_file: Path | None) -> None:
     if problems or result is None or result.text is None:
         _report(problems, as_json=False)
         _say(f"shotc: cannot decompile: {_summary(problems)}")
-        sys.exit(EXIT_ERRORS)
+        sys.exit(ExitCode.ERRORS)
     _report(result.notes, as_json=False)
     if out_file is None:
         sys.stdout.write(result.text)
@@ -226,7 +227,7 @@ def decompile_command(files: tuple[Path, ...], out_file: Path | None) -> None:
         out_file.write_text(result.text, "utf-8")
     except OSError as exc:
         _say(f"shotc: cannot write {out_file}: {exc.strerror or exc}")
-        sys.exit(EXIT_IO)
+        sys.exit(ExitCode.IO)
     _say(str(out_file))
 
 
@@ -257,14 +258,14 @@ def validate_command(files: tuple[Path, ...], fmt: str) -> None:
     """
     from shotc.request.rules import validate_all
 
-    status = 0
+    status = ExitCode.OK
     found: list[Problem] = []
     for path in files:
         try:
             entries, bad = _load(path)
         except (OSError, SourceError) as exc:
             _say(f"shotc: cannot read {path}: {_reason(exc)}")
-            status = EXIT_IO
+            status = ExitCode.IO
             continue
         mine = list(bad)
         for entry in entries:
@@ -280,5 +281,5 @@ def validate_command(files: tuple[Path, ...], fmt: str) -> None:
     if fmt == "human" and found:
         _say(_summary(found))
     if any(p.severity == "error" for p in found):
-        status = max(status, EXIT_ERRORS)
+        status = max(status, ExitCode.ERRORS)
     sys.exit(status)

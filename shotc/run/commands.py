@@ -35,6 +35,7 @@ from shotc.run.report import (
     summary_table,
 )
 from shotc.run.scene_key import DigestCache
+from shotc.terminal import interactive
 
 INTERRUPTED = 130
 
@@ -65,9 +66,9 @@ def _compile(files: Sequence[Path], streams: Streams) -> list[CompiledScene] | i
         return 4
     if result.diagnostics:
         from shotc.render import render_diagnostics
+        from shotc.terminal import use_colour
 
-        colour = streams.err.isatty() and "NO_COLOR" not in os.environ
-        streams.err.write(render_diagnostics(result.diagnostics, colour))
+        streams.err.write(render_diagnostics(result.diagnostics, use_colour(streams.err)))
         streams.err.flush()
     if not result.ok:
         say(streams, "nothing was sent: fix the errors above first")
@@ -258,8 +259,7 @@ def _run_locked(
     downloader = Downloader(
         backoff=Backoff(settings.retry_base, settings.retry_max, settings.retries), stop=stop
     )
-    live = streams.err.isatty() and os.environ.get("TERM") != "dumb"
-    progress = Progress(streams.err, live=live)
+    progress = Progress(streams.err, live=interactive(streams.err))
     orch = Orchestrator(
         jobs,
         {lp: lg for lp, lg in ledgers.items() if lg is not None},
