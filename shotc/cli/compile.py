@@ -9,23 +9,18 @@ from pathlib import Path
 
 import click
 
+from shotc.cli.options import fail, files_argument, format_option
 from shotc.exits import ExitCode
 from shotc.language.compiler import CompilerBug, CompileResult, ScriptReadError, compile_paths
 from shotc.render import render_diagnostics, render_json_lines
 from shotc.terminal import use_colour
 
-_files = click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-
 
 def _compile(files: tuple[Path, ...], for_build: bool) -> CompileResult:
     try:
         return compile_paths(list(files), for_build=for_build)
-    except ScriptReadError as exc:
-        click.echo(f"shotc: cannot read {exc.path}: {exc.reason}", err=True)
-        sys.exit(ExitCode.IO)
-    except CompilerBug as exc:
-        click.echo(f"shotc: internal error: {exc}", err=True)
-        sys.exit(ExitCode.ERRORS)
+    except (ScriptReadError, CompilerBug) as exc:
+        fail(exc)
 
 
 def _report(result: CompileResult) -> None:
@@ -35,15 +30,8 @@ def _report(result: CompileResult) -> None:
 
 
 @click.command("check")
-@_files
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["human", "json"]),
-    default="human",
-    show_default=True,
-    help="json: one object per diagnostic per line, on stdout.",
-)
+@files_argument()
+@format_option("json: one object per diagnostic per line, on stdout.")
 def check_command(files: tuple[Path, ...], fmt: str) -> None:
     """Parse and check FILES; print every diagnostic. Exit 1 on errors."""
     result = _compile(files, for_build=False)
@@ -55,7 +43,7 @@ def check_command(files: tuple[Path, ...], fmt: str) -> None:
 
 
 @click.command("build")
-@_files
+@files_argument()
 @click.option(
     "-o",
     "--output",
@@ -87,8 +75,7 @@ def build_command(files: tuple[Path, ...], out_dir: Path | None) -> None:
             )
             click.echo(str(target), err=True)
     except OSError as exc:
-        click.echo(f"shotc: cannot write to {out_dir}: {exc.strerror or exc}", err=True)
-        sys.exit(ExitCode.IO)
+        fail(exc, out_dir, writing=True)
 
 
 @click.command("explain")

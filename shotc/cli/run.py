@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from shotc.cli.options import config_option, json_option, mode_option
+
 if TYPE_CHECKING:
     from shotc.run.commands import Streams
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
-_MODES = click.Choice(["std", "pro", "4K"])
 
 
 def _finite(value: float | None) -> float | None:
@@ -35,7 +36,7 @@ def _streams() -> Streams:
 
 @click.command("plan")
 @click.argument("files", nargs=-1, required=True, type=_FILE)
-@click.option("--mode", type=_MODES, help="Override every scene's mode (std drafts cheaply).")
+@mode_option()
 @click.option(
     "--take",
     type=click.IntRange(min=1),
@@ -44,13 +45,8 @@ def _streams() -> Streams:
     help="Which take to plan for.",
 )
 @click.option("--resubmit-unknown", is_flag=True, help="Count `unknown` scenes as resent.")
-@click.option(
-    "--config",
-    "config_path",
-    type=_FILE,
-    help="Settings file (default: shotc.toml beside the first script).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@config_option()
+@json_option()
 def plan_command(
     files: tuple[Path, ...],
     mode: str | None,
@@ -78,7 +74,7 @@ def plan_command(
 
 @click.command("run")
 @click.argument("files", nargs=-1, required=True, type=_FILE)
-@click.option("--mode", type=_MODES, help="Override every scene's mode (std drafts cheaply).")
+@mode_option()
 @click.option(
     "--wait/--no-wait",
     default=True,
@@ -113,13 +109,8 @@ def plan_command(
 @click.option(
     "--scene", "scene_ids", multiple=True, metavar="ID", help="Only these scenes (repeatable)."
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=_FILE,
-    help="Settings file (default: shotc.toml beside the first script).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@config_option()
+@json_option("Print the summary as JSON.")
 def run_command(
     files: tuple[Path, ...],
     mode: str | None,
@@ -159,7 +150,7 @@ def run_command(
     show_default=True,
     help="Ask kie.ai (recordInfo) about unfinished tasks.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@json_option()
 def status_command(files: tuple[Path, ...], refresh: bool, as_json: bool) -> None:
     """What the ledger knows (beside FILES, or in ./.shotc), refreshed from kie.ai."""
     from shotc.run.status import status
@@ -168,7 +159,7 @@ def status_command(files: tuple[Path, ...], refresh: bool, as_json: bool) -> Non
 
 
 @click.command("credits")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@json_option()
 def credits_command(as_json: bool) -> None:
     """The account's credit balance."""
     from shotc.run.status import credits_command as balance

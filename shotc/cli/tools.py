@@ -18,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from shotc.cli.options import fail, failure, files_argument, format_option, say
 from shotc.exits import ExitCode
 from shotc.language.compiler import CompilerBug, CompileResult, ScriptReadError, compile_paths
 from shotc.language.source import SourceError, decode, read_text
@@ -28,14 +29,6 @@ from shotc.tools.formatter import format_text
 
 STDIN = "-"
 _STDIN_NAME = "<stdin>"
-
-_files = click.argument(
-    "files", nargs=-1, required=True, type=click.Path(allow_dash=True, path_type=Path)
-)
-
-
-def _say(message: str) -> None:
-    click.echo(message, err=True)
 
 
 def _read(path: Path) -> str:
@@ -60,7 +53,7 @@ def _requests(result: CompileResult) -> list[tuple[str, object]]:
 
 
 @click.command("fmt", short_help="Rewrite scripts in canonical form.")
-@_files
+@files_argument(allow_dash=True)
 @click.option(
     "--check",
     is_flag=True,
@@ -84,22 +77,17 @@ def _fmt_one(path: Path, check: bool) -> int:
     try:
         text = _read(path)
         result = compile_source(path, text)
-    except (SourceError, ScriptReadError) as exc:
-        reason = exc.reason if isinstance(exc, ScriptReadError) else str(exc)
-        _say(f"shotc: cannot read {path}: {reason}")
-        return ExitCode.IO
-    except CompilerBug as exc:
-        _say(f"shotc: internal error: {exc}")
-        return ExitCode.ERRORS
+    except (SourceError, ScriptReadError, CompilerBug) as exc:
+        return failure(exc, path)
     if not result.ok:
         sys.stderr.write(render_diagnostics(result.diagnostics, use_colour(sys.stderr)))
-        _say(f"shotc: {path} has errors; left unformatted")
+        say(f"shotc: {path} has errors; left unformatted")
         if to_stdout and not check:
             sys.stdout.write(text)  # an editor filter must get its buffer back unchanged
         return ExitCode.ERRORS
     formatted = format_text(text)
     if formatted != text and _requests(compile_source(path, formatted)) != _requests(result):
-        _say(f"shotc: internal error: formatting {path} would change its requests; left as is")
+        say(f"shotc: internal error: formatting {path} would change its requests; left as is")
         if to_stdout and not check:
             sys.stdout.write(text)
         return ExitCode.ERRORS
@@ -114,7 +102,7 @@ def _fmt_one(path: Path, check: bool) -> int:
             tofile=f"{name} (formatted)",
         )
         sys.stdout.writelines(line if line.endswith("\n") else line + "\n" for line in diff)
-        _say(f"would reformat {name}")
+        say(f"would reformat {name}")
         return ExitCode.ERRORS
     if to_stdout:
         sys.stdout.write(formatted)
@@ -124,9 +112,8 @@ def _fmt_one(path: Path, check: bool) -> int:
     try:
         _write_atomically(path, formatted)
     except OSError as exc:
-        _say(f"shotc: cannot write {path}: {exc.strerror or exc}")
-        return ExitCode.IO
-    _say(f"reformatted {path}")
+        return failure(exc, path, writing=True)
+    say(f"reformatted {path}")
     return ExitCode.OK
 
 
@@ -185,7 +172,7 @@ def _summary(problems: list[Problem]) -> str:
 
 
 @click.command("decompile", short_help="Write .shot source for createTask requests.")
-@_files
+@files_argument(allow_dash=True)
 @click.option(
     "-o",
     "--output",
@@ -208,8 +195,7 @@ def decompile_command(files: tuple[Path, ...], out_file: Path | None) -> None:
         try:
             found, bad = _load(path)
         except (OSError, SourceError) as exc:
-            _say(f"shotc: cannot read {path}: {_reason(exc)}")
-            sys.exit(ExitCode.IO)
+            fail(exc, path)
         entries += found
         problems += bad
     result = decompile(entries) if not problems else None
@@ -217,7 +203,7 @@ def decompile_command(files: tuple[Path, ...], out_file: Path | None) -> None:
         problems = result.problems
     if problems or result is None or result.text is None:
         _report(problems, as_json=False)
-        _say(f"shotc: cannot decompile: {_summary(problems)}")
+        say(f"shotc: cannot decompile: {_summary(problems)}")
         sys.exit(ExitCode.ERRORS)
     _report(result.notes, as_json=False)
     if out_file is None:
@@ -226,29 +212,17 @@ def decompile_command(files: tuple[Path, ...], out_file: Path | None) -> None:
     try:
         out_file.write_text(result.text, "utf-8")
     except OSError as exc:
-        _say(f"shotc: cannot write {out_file}: {exc.strerror or exc}")
-        sys.exit(ExitCode.IO)
-    _say(str(out_file))
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, OSError):
-        return exc.strerror or str(exc)
-    return str(exc)
+        fail(exc, out_file, writing=True)
+    say(str(out_file))
 
 
 # -- validate ------------------------------------------------------------------------------
 
 
 @click.command("validate", short_help="Check hand-written createTask request JSON.")
-@_files
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["human", "json"]),
-    default="human",
-    show_default=True,
-    help="json: one object per problem per line (file, path, code, severity, message), on stdout.",
+@files_argument(allow_dash=True)
+@format_option(
+    "json: one object per problem per line (file, path, code, severity, message), on stdout."
 )
 def validate_command(files: tuple[Path, ...], fmt: str) -> None:
     """Check hand-written createTask requests in FILES against the request schema and the Kling
@@ -264,8 +238,7 @@ def validate_command(files: tuple[Path, ...], fmt: str) -> None:
         try:
             entries, bad = _load(path)
         except (OSError, SourceError) as exc:
-            _say(f"shotc: cannot read {path}: {_reason(exc)}")
-            status = ExitCode.IO
+            status = failure(exc, path)
             continue
         mine = list(bad)
         for entry in entries:
@@ -277,9 +250,9 @@ def validate_command(files: tuple[Path, ...], fmt: str) -> None:
         _report(mine, as_json=fmt == "json")
         if fmt == "human" and not any(p.severity == "error" for p in mine):
             count = f"{len(entries)} request{'s' * (len(entries) != 1)}"
-            _say(f"{path}: valid ({count})")
+            say(f"{path}: valid ({count})")
     if fmt == "human" and found:
-        _say(_summary(found))
+        say(_summary(found))
     if any(p.severity == "error" for p in found):
         status = max(status, ExitCode.ERRORS)
     sys.exit(status)
