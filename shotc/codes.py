@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 
+from shotc.diagnostics import severity_of
+
 
 @dataclass(frozen=True, slots=True)
 class CodeInfo:
@@ -15,7 +17,7 @@ class CodeInfo:
 
     @property
     def severity(self) -> str:
-        return "warning" if self.code.startswith("W") else "error"
+        return severity_of(self.code)
 
 
 def _table() -> dict[str, CodeInfo]:

@@ -66,7 +66,6 @@ def check_request_rules(request: Mapping[str, Any]) -> list[SchemaViolation]:
                 "sound is false in a multi-shot request: kie.ai generates multi-shot "
                 "video with sound (a client author saw it reject false)",
                 "W502",
-                "warning",
             )
         )
     return sort_violations(out)
@@ -218,7 +217,6 @@ def _cues(
                     f"input.kling_elements[{i}]",
                     f"element `{name}` is never cued (@{name}) in the prompts",
                     "W501",
-                    "warning",
                 )
             )
 
@@ -311,7 +309,6 @@ def _element_rules(
                     "video elements were in kie.ai's Feb 2026 "
                     "docs and are gone from the Apr 2026 ones; they may stop working",
                     "W504",
-                    "warning",
                 )
             )
 
@@ -369,6 +366,5 @@ def _frames(
                 "the prompts use elements but there is no first frame; "
                 "kie.ai's English docs ask for image_urls when elements are referenced",
                 "W503",
-                "warning",
             )
         )

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastjsonschema import JsonSchemaException
 
+from shotc.diagnostics import severity_of
 from shotc.kling import is_uri
 from shotc.request._generated_validator import (
     validate_urn_shotc_schema_kling_3_0_video_create_task_request as _generated,
@@ -39,7 +40,11 @@ class SchemaViolation:
     path: str
     message: str
     code: str | None
-    severity: str = "error"
+    severity: str = ""  # "" means: from the code (shotc.diagnostics.severity_of)
+
+    def __post_init__(self) -> None:
+        if not self.severity:
+            object.__setattr__(self, "severity", severity_of(self.code))
 
     @property
     def is_error(self) -> bool:
