@@ -1,5 +1,11 @@
 """`python -m shotc`: the command line."""
 
-from shotc.cli import main
+import sys
 
-main()
+try:
+    from shotc.cli import main
+
+    main()
+except KeyboardInterrupt:  # Ctrl-C while the command line itself loads: 130, no traceback
+    sys.stderr.write("interrupted\n")
+    sys.exit(130)

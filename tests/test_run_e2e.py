@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import time
@@ -245,13 +246,27 @@ def test_sigkill_mid_run_no_duplicates(tmp_path: Path) -> None:
         unknown = {s["scene_id"] for s in summary["scenes"] if s["outcome"] == "unknown"}
         assert len(unknown) == in_doubt
         assert again.code == 3
-        assert set(per_prompt(kie).values()) == {1} and len(per_prompt(kie)) == 12
+        # The kill may land after a `sending` was committed and before its POST left: that
+        # scene is `unknown` too (correctly: it may have been sent) without being created.
+        # So: nothing created twice, and every scene either created or `unknown`.
+        created = per_prompt(kie)
+        assert set(created.values()) == {1}
+        scenes_created = {f"scene-{scene_number(p)}" for p in created}
+        assert scenes_created | unknown == {f"scene-{i}" for i in range(1, 13)}
         assert len(clips(script)) == 12 - len(unknown)
 
+        before = len(kie.created())
         forced = shotc(["run", "film.shot", "--resubmit-unknown"], env=kie.env(), cwd=tmp_path)
         assert forced.code == 0, forced.err
         assert len(clips(script)) == 12
-        assert len(kie.created()) == 12 + len(unknown)
+        assert len(kie.created()) == before + len(unknown)
+
+
+def scene_number(prompt: str) -> int:
+    """Which scene of `write_project` a prompt belongs to (each names its number)."""
+    found = re.search(r"(?:number|take|scene) (\d+)", prompt)
+    assert found, prompt
+    return int(found.group(1))
 
 
 def test_sigint_lets_in_flight_posts_finish(tmp_path: Path) -> None:
@@ -269,7 +284,9 @@ def test_sigint_lets_in_flight_posts_finish(tmp_path: Path) -> None:
         created_then = len(kie.created())
         states = ledger_states(script)
         assert states["sending"] == 0 and states["unknown"] == 0
-        assert sum(states.values()) == created_then  # every created task is in the ledger
+        # Every created task is in the ledger; an attempt whose intent was committed just
+        # before the Ctrl-C is `not_sent` (its POST never left), so it is not counted.
+        assert sum(n for st, n in states.items() if st != "not_sent") == created_then
         kie.slow_create = 0.0
         again = shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path)
         assert again.code == 0, again.err

@@ -1,19 +1,24 @@
 """CLI: the online commands `plan`, `run`, `status` and `credits` (click layer only).
 
 Options are parsed here and handed to `shotc.run.commands`, which is imported inside each
-command so that merely listing commands (`shotc --help`) does not load httpx.
+command so that merely listing commands (`shotc --help`) does not load httpx. Each command
+installs the SIGTERM handler first and turns a Ctrl-C or SIGTERM that lands while its modules
+load into exit 130 or 143, never a traceback.
 """
 
 from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from shotc.cli.options import config_option, json_option, mode_option
+from shotc.run import signals
+from shotc.run.ledger_schema import MAX_TAKE
 
 if TYPE_CHECKING:
     from shotc.run.commands import Streams
@@ -34,12 +39,26 @@ def _streams() -> Streams:
     return Streams(out=sys.stdout, err=sys.stderr)
 
 
+def _exit_with(body: Callable[[], int]) -> NoReturn:
+    """Run a command body (which imports its modules) with SIGTERM handled like Ctrl-C."""
+    signals.install()
+    try:
+        code = body()
+    except KeyboardInterrupt as exc:  # while importing, before the body's own handling
+        sys.stderr.write("interrupted\n")
+        code = signals.exit_code(exc)
+    sys.exit(code)
+
+
+_TAKE = click.IntRange(min=1, max=MAX_TAKE)
+
+
 @click.command("plan")
 @click.argument("files", nargs=-1, required=True, type=_FILE)
 @mode_option()
 @click.option(
     "--take",
-    type=click.IntRange(min=1),
+    type=_TAKE,
     default=1,
     show_default=True,
     help="Which take to plan for.",
@@ -57,10 +76,11 @@ def plan_command(
 ) -> None:
     """Per scene: shots, seconds, mode, sound, estimated credits and ledger state; the total
     that `run` would spend."""
-    from shotc.run.commands import plan
 
-    sys.exit(
-        plan(
+    def body() -> int:
+        from shotc.run.commands import plan
+
+        return plan(
             files,
             mode=mode,
             take=take,
@@ -69,7 +89,8 @@ def plan_command(
             as_json=as_json,
             streams=_streams(),
         )
-    )
+
+    _exit_with(body)
 
 
 @click.command("run")
@@ -91,12 +112,15 @@ def plan_command(
     "-o",
     "--output",
     "out_dir",
-    type=click.Path(path_type=Path, file_okay=False),
+    # A file here is refused by the run's preflight (exit 4, local I/O), like any other
+    # directory clips cannot be written to, rather than by click (exit 2).
+    type=click.Path(path_type=Path),
+    metavar="DIR",
     help="Write clips to DIR/<scene-id>.mp4 (default renders/<script-stem>/ beside the script).",
 )
 @click.option(
     "--take",
-    type=click.IntRange(min=1),
+    type=_TAKE,
     default=1,
     show_default=True,
     help="Take number: 2, 3... ask for another take on purpose (paid).",
@@ -125,21 +149,25 @@ def run_command(
 ) -> None:
     """Upload local media, submit every scene not already done or running, follow the
     tasks and download each clip as soon as it is ready."""
-    from shotc.run.commands import RunRequest, run
 
-    request = RunRequest(
-        files=files,
-        mode=mode,
-        wait=wait,
-        budget=budget,
-        out_dir=out_dir,
-        take=take,
-        resubmit_unknown=resubmit_unknown,
-        scenes=scene_ids,
-        config_path=config_path,
-        as_json=as_json,
-    )
-    sys.exit(run(request, _streams()))
+    def body() -> int:
+        from shotc.run.commands import RunRequest, run
+
+        request = RunRequest(
+            files=files,
+            mode=mode,
+            wait=wait,
+            budget=budget,
+            out_dir=out_dir,
+            take=take,
+            resubmit_unknown=resubmit_unknown,
+            scenes=scene_ids,
+            config_path=config_path,
+            as_json=as_json,
+        )
+        return run(request, _streams())
+
+    _exit_with(body)
 
 
 @click.command("status")
@@ -153,15 +181,23 @@ def run_command(
 @json_option()
 def status_command(files: tuple[Path, ...], refresh: bool, as_json: bool) -> None:
     """What the ledger knows (beside FILES, or in ./.shotc), refreshed from kie.ai."""
-    from shotc.run.status import status
 
-    sys.exit(status(files, as_json=as_json, refresh=refresh, streams=_streams()))
+    def body() -> int:
+        from shotc.run.status import status
+
+        return status(files, as_json=as_json, refresh=refresh, streams=_streams())
+
+    _exit_with(body)
 
 
 @click.command("credits")
 @json_option()
 def credits_command(as_json: bool) -> None:
     """The account's credit balance."""
-    from shotc.run.status import credits_command as balance
 
-    sys.exit(balance(as_json=as_json, streams=_streams()))
+    def body() -> int:
+        from shotc.run.status import credits_command as balance
+
+        return balance(as_json=as_json, streams=_streams())
+
+    _exit_with(body)

@@ -3,8 +3,8 @@ with `status` and `credits` (in `shotc.run.status`).
 
 The click layer (`shotc/cli/run.py`) only parses options and calls these. Exit codes follow
 the CLI contract: 0 ok, 1 script errors (nothing sent), 2 usage or configuration, 3 kie.ai
-refused or failed (or a scene is left failed, unknown or unfinished), 4 local I/O; 130 after
-Ctrl-C.
+refused or failed (or a scene is left failed, unknown or unfinished), 4 local I/O (and any
+run whose ledger failed: its fix is local); 130 after Ctrl-C, 143 after SIGTERM.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, TextIO
 
 from shotc.language.compiler import CompiledScene, ScriptReadError, compile_paths
+from shotc.run import recovery, signals
 from shotc.run.client import DEFAULT_API_BASE, DEFAULT_UPLOAD_BASE, KieClient, Timeouts
 from shotc.run.config import Config, find_config, load_config
 from shotc.run.errors import ConfigError, LocalIOError, RunError, redact
@@ -37,8 +38,6 @@ from shotc.run.report import (
 from shotc.run.scene_key import DigestCache
 from shotc.terminal import interactive
 
-INTERRUPTED = 130
-
 
 @dataclass(frozen=True, slots=True)
 class Streams:
@@ -51,10 +50,10 @@ def say(streams: Streams, text: str) -> None:
     streams.err.flush()
 
 
-def interrupted(streams: Streams) -> int:
-    """Ctrl-C outside the orchestrator: the contract's 130, not click's "Aborted!" (exit 1)."""
+def interrupted(streams: Streams, exc: BaseException | None = None) -> int:
+    """Ctrl-C (or SIGTERM) outside the orchestrator: 130 (143), not click's "Aborted!"."""
     say(streams, "interrupted")
-    return INTERRUPTED
+    return signals.exit_code(exc)
 
 
 def _compile(files: Sequence[Path], streams: Streams) -> list[CompiledScene] | int:
@@ -95,16 +94,21 @@ def make_client(config: Config) -> KieClient:
 
 
 @contextlib.contextmanager
-def run_lock(ledgers: Sequence[Ledger], *, wait: bool = False) -> Iterator[bool]:
+def run_lock(ledgers: Sequence[Ledger]) -> Iterator[bool]:
     """Hold `.shotc/run.lock` of every ledger: one `run` per project at a time, so no two
-    processes can submit the same scene. Yields False (holding nothing) when busy."""
+    processes can submit the same scene. Yields False (holding nothing) when busy. (`plan`
+    and `status` take it for an instant to learn whether a run is live.)"""
     handles: list[IO[str]] = []
     try:
         for ledger in ledgers:
-            handle: IO[str] = (ledger.path.parent / "run.lock").open("a")
+            path = ledger.path.parent / "run.lock"
+            try:
+                handle: IO[str] = path.open("a")
+            except OSError as exc:
+                raise LocalIOError(f"{path}: {exc.strerror or exc}") from None
             handles.append(handle)
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 yield False
                 return
@@ -144,8 +148,21 @@ def plan(
             return scenes
         ledgers = open_ledgers([s.script for s in scenes], create=False)
         try:
+            opened = [lg for lg in ledgers.values() if lg is not None]
+            with run_lock(opened) as free:
+                pass  # free: no run is submitting, so a `sending` row is a crash's leftover
+            recovered = frozenset(
+                e.submission for lg in opened for e in recovery.read(lg.path)[0] if e.sent
+            )
             jobs = plan_jobs(
-                scenes, ledgers, config, mode=mode, take=take, resubmit_unknown=resubmit_unknown
+                scenes,
+                ledgers,
+                config,
+                mode=mode,
+                take=take,
+                resubmit_unknown=resubmit_unknown,
+                crashed=free,
+                recovered=recovered,
             )
         finally:
             for ledger in ledgers.values():
@@ -154,8 +171,8 @@ def plan(
     except RunError as exc:
         say(streams, f"error: {exc}")
         return exc.exit_code
-    except KeyboardInterrupt:
-        return interrupted(streams)
+    except KeyboardInterrupt as exc:
+        return interrupted(streams, exc)
     streams.out.write((plan_json(jobs) if as_json else plan_table(jobs)) + "\n")
     return 0
 
@@ -201,9 +218,9 @@ def run(req: RunRequest, streams: Streams) -> int:
     except RunError as exc:
         say(streams, f"error: {exc}")
         return exc.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         # While compiling, planning or printing the summary (the orchestrator handles its own).
-        return interrupted(streams)
+        return interrupted(streams, exc)
 
 
 def _run_locked(
@@ -222,6 +239,15 @@ def _run_locked(
     from shotc.run.retry import Backoff
 
     for ledger in opened:
+        # First what a run whose ledger failed left in the recovery file (those rows are
+        # still `sending`), then the crash's leftovers.
+        for entry in recovery.apply(ledger, lambda text: say(streams, f"warning: {text}")):
+            if entry.sent:
+                say(
+                    streams,
+                    f"scene {entry.scene_id}: task {entry.task_id} recorded from the "
+                    "recovery file; following it",
+                )
         for sub in ledger.recover():
             if sub.state == "unknown":
                 say(
@@ -252,6 +278,9 @@ def _run_locked(
             "nothing was sent",
         )
         return 3
+    from shotc.run import preflight
+
+    preflight.check(jobs, opened)
     needs_api = any(j.will_send or (j.sub is not None and j.sub.unsettled) for j in jobs)
     client = make_client(config) if needs_api else None
     stop = threading.Event()
@@ -273,16 +302,18 @@ def _run_locked(
     )
     try:
         orch.run()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         say(streams, "interrupted: requests still in flight are `unknown` until the next run")
-        return INTERRUPTED
+        return signals.exit_code(exc)
     finally:
         downloader.close()
         if client is not None:
             client.close()
     streams.out.write((summary_json(jobs) if req.as_json else summary_table(jobs)) + "\n")
     if orch.interrupted:
-        return INTERRUPTED
+        return orch.signal_exit
+    if orch.ledger_failure is not None:
+        return 4  # the fix is local (free the disk); the next run follows what was created
     return _exit_code(jobs, wait=req.wait, halted=orch.halt is not None)
 
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import glob
 import hashlib
 import os
 import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, BinaryIO
 
 import httpx
@@ -38,6 +39,20 @@ class DownloadError(KieError):
 
 def clip_name(scene_id: str, take: int) -> str:
     return f"{scene_id}.mp4" if take == 1 else f"{scene_id}.take{take}.mp4"
+
+
+# The other names written beside a clip: its temporary file, and the name an older file at
+# its place is set aside to (the run's preflight checks that they fit the file system too).
+PART_TOKEN_CHARS = 12
+
+
+def part_name(name: str, token: str) -> str:
+    return f".{name}.{token}.part"
+
+
+def aside_name(name: str, digest: str) -> str:
+    path = PurePath(name)
+    return f"{path.stem}.{digest[:8]}{path.suffix}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +106,7 @@ class Downloader:
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             # Leftovers of a run killed mid-download (we hold the run lock: none is live).
-            for stale in target.parent.glob(f".{target.name}.*.part"):
+            for stale in target.parent.glob(part_name(glob.escape(target.name), "*")):
                 stale.unlink(missing_ok=True)
             recorded = ledger.downloads(sub.id)
             for rec in recorded:
@@ -144,7 +159,7 @@ class Downloader:
         return st.st_mtime_ns == mtime_ns or _sha256_of(path) == digest
 
     def _set_aside(self, target: Path, digest: str, ledger: Ledger) -> None:
-        aside = target.with_name(f"{target.stem}.{digest[:8]}{target.suffix}")
+        aside = target.with_name(aside_name(target.name, digest))
         if aside.exists() and _sha256_of(aside) == digest:
             target.unlink()  # an identical copy is already kept aside
         else:
@@ -157,7 +172,7 @@ class Downloader:
         """Write via `write(fileobj) -> (sha256, size)` to a temp file, check, then rename."""
         # Not mkstemp: its 0600 mode would make clips unreadable to the user's group; 0666
         # filtered by the umask is what any other program writing a file would give.
-        tmp = target.parent / f".{target.name}.{secrets.token_hex(6)}.part"
+        tmp = target.parent / part_name(target.name, secrets.token_hex(PART_TOKEN_CHARS // 2))
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         try:
             with os.fdopen(fd, "wb") as out:

@@ -25,12 +25,27 @@ from shotc.run.ledger_schema import (
     SUCCESS,
     TRANSITIONS,
     UNKNOWN,
+    WAITING,
     Event,
     Submission,
 )
-from shotc.run.ledger_store import LEDGER_DIR, LEDGER_NAME, LedgerStore
+from shotc.run.ledger_store import (
+    LEDGER_DIR,
+    LEDGER_NAME,
+    LedgerConflict,
+    LedgerStore,
+    LedgerWriteFailed,
+)
 
-__all__ = ["LEDGER_DIR", "LEDGER_NAME", "Ledger", "TransitionError", "ledger_path_for"]
+__all__ = [
+    "LEDGER_DIR",
+    "LEDGER_NAME",
+    "Ledger",
+    "LedgerConflict",
+    "LedgerWriteFailed",
+    "TransitionError",
+    "ledger_path_for",
+]
 
 
 class TransitionError(LocalIOError):
@@ -90,6 +105,11 @@ class Ledger(LedgerStore):
 
     # -- state changes: one transaction each ---------------------------------------------
 
+    def _writable(self) -> None:
+        """No new POST after a failed write: its answer might not be recordable either."""
+        if self.failed is not None:
+            raise LedgerWriteFailed(f"{self.failed} (an earlier write failed: nothing is sent)")
+
     def begin(
         self,
         *,
@@ -109,6 +129,7 @@ class Ledger(LedgerStore):
 
         `replaces_unknown` abandons that `unknown` attempt in the same transaction, so the
         user's --resubmit-unknown is recorded exactly when the new attempt is."""
+        self._writable()
         now = time.time()
         with self._tx() as conn:
             live = conn.execute(
@@ -176,6 +197,7 @@ class Ledger(LedgerStore):
 
     def attempt(self, sid: int) -> None:
         """Another POST is about to go out after a retryable refusal: back to `sending`."""
+        self._writable()
         with self._tx() as conn:
             self._set_state(conn, sid, RETRYING, SENDING, None)
             conn.execute("UPDATE submissions SET attempts = attempts + 1 WHERE id = ?", (sid,))
@@ -194,6 +216,33 @@ class Ledger(LedgerStore):
                 submitted_at=now,
                 error=None,
             )
+
+    def adopt(self, sid: int, task_id: str, *, scene_key: str, take: int) -> bool:
+        """Record a task id that was received but not recorded (from the recovery file);
+        whether the ledger now holds it for this submission. Only a row still waiting for
+        its answer (`sending`, or `unknown` after a crash) takes it; anything else is left
+        alone (False) for the user to look at."""
+        with self._tx() as conn:
+            row = conn.execute(
+                "SELECT state, task_id, scene_key, take FROM submissions WHERE id = ?", (sid,)
+            ).fetchone()
+            if row is None or row["scene_key"] != scene_key or row["take"] != take:
+                return False
+            if row["task_id"] is not None:
+                return bool(row["task_id"] == task_id)
+            if row["state"] not in (SENDING, UNKNOWN):
+                return False
+            self._set_state(
+                conn,
+                sid,
+                None,
+                WAITING,
+                f"{task_id} (recovered)",
+                task_id=task_id,
+                submitted_at=time.time(),
+                error=None,
+            )
+            return True
 
     def retrying(self, sid: int, reason: str) -> None:
         with self._tx() as conn:

@@ -120,6 +120,10 @@ ABANDONED = "abandoned"  # an `unknown` the user chose to resubmit (--resubmit-u
 WAITING, QUEUING, GENERATING = "waiting", "queuing", "generating"
 SUCCESS, FAIL = "success", "fail"
 
+# The highest take number: takes are SQLite integers and part of file names, and nobody orders
+# a thousandth take of one scene on purpose (a huge `--take` is a usage error, not an overflow).
+MAX_TAKE = 999
+
 RUNNING = frozenset({WAITING, QUEUING, GENERATING})
 KIE_STATES = RUNNING | {SUCCESS, FAIL}
 # Latest attempt in one of these: the scene may be submitted again (nothing live, nothing paid).
@@ -128,7 +132,9 @@ RESUBMITTABLE = frozenset({NOT_SENT, ABANDONED, FAIL})
 TRANSITIONS: dict[str, frozenset[str]] = {
     SENDING: frozenset({RETRYING, NOT_SENT, UNKNOWN}) | RUNNING,
     RETRYING: frozenset({SENDING, NOT_SENT}),
-    UNKNOWN: frozenset({ABANDONED}),
+    # An `unknown` whose task id turns up (the recovery file of a run whose ledger failed)
+    # is that task: waiting.
+    UNKNOWN: frozenset({ABANDONED, WAITING}),
     WAITING: KIE_STATES,
     QUEUING: KIE_STATES,
     GENERATING: KIE_STATES,
@@ -150,6 +156,9 @@ def migrate(conn: sqlite3.Connection, root: Path | None = None) -> int:
         raise ValueError(
             f"ledger schema version {version} is newer than this shotc ({SCHEMA_VERSION})"
         )
+    if version == 0 and conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        # Some other program's database: adding our tables to it would hide the mistake.
+        raise ValueError("a SQLite database, but not a shotc ledger (it has other tables)")
     while version < SCHEMA_VERSION:
         conn.execute("BEGIN IMMEDIATE")
         try:

@@ -5,11 +5,18 @@ WAL journal, `synchronous=FULL`, one transaction per change (with an `events` ro
 connection shared by the run's threads behind a lock: each change is a few rows, far cheaper
 than the HTTP call around it. `Ledger` (`shotc.run.ledger`) adds the submissions and their
 state machine on top.
+
+A ledger is never silently replaced by a new one: a new ledger is built under a temporary name
+and linked into place only once it holds its schema, so a file at the ledger's path that is
+empty or not SQLite is damage (refused, exit 4), never "no ledger yet" (which would pay for
+every scene again). The first write that fails (disk full, I/O error) is remembered in
+`failed`: the run sends nothing more, and `Ledger.begin` refuses new intents by itself.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import sqlite3
 import threading
 import time
@@ -23,6 +30,68 @@ from shotc.run.ledger_schema import Download, Upload, migrate
 
 LEDGER_DIR = ".shotc"
 LEDGER_NAME = "ledger.sqlite"
+EMPTY_LEDGER = "the ledger is empty: restore it or remove it"
+NOT_A_LEDGER = (
+    "this file is not a readable shotc ledger (damaged, or another file): restore it from a "
+    "backup or move it away"
+)
+
+
+class LedgerWriteFailed(LocalIOError):
+    """A change could not be committed (disk full, I/O error, locked for too long). Nothing may
+    be sent after it: a task id the ledger cannot record would live only in memory."""
+
+
+class LedgerConflict(LocalIOError):
+    """A change broke a constraint (a task id the ledger already holds for another row)."""
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _create(path: Path) -> None:
+    """Build a new ledger beside `path` and link it into place (never over an existing file).
+
+    Until the link, nothing exists at `path`; after it, a complete SQLite file does. So an
+    empty file there can only be damage, and two processes creating at once end with one
+    ledger (the loser of the link opens the winner's)."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.new")
+    try:
+        conn = _connect(tmp)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            migrate(conn)
+        finally:
+            conn.close()  # the last connection checkpoints the WAL into the file
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process made it first: use that one
+        except OSError:
+            # A file system without hard links: a rename, which cannot replace a ledger made
+            # meanwhile only if none is there (checked just before; the window is tiny).
+            if not path.exists():
+                os.rename(tmp, path)
+    finally:
+        for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
+            with suppress(OSError):
+                leftover.unlink()
+
+
+def _check_existing(path: Path) -> None:
+    """Refuse a ledger file that is empty or not SQLite before SQLite would take it for a new
+    database (an empty file) or fail with a bare "file is not a database"."""
+    size = path.stat().st_size
+    wal = path.with_name(path.name + "-wal")
+    if size == 0 and not (wal.exists() and wal.stat().st_size > 0):
+        raise LocalIOError(f"ledger {path}: {EMPTY_LEDGER}")
+    if size > 0:
+        with path.open("rb") as fh:
+            if fh.read(16) != b"SQLite format 3\x00":
+                raise LocalIOError(f"ledger {path}: {NOT_A_LEDGER}")
 
 
 class LedgerStore:
@@ -33,18 +102,25 @@ class LedgerStore:
         where = path.parent.parent if path.parent.name == LEDGER_DIR else path.parent
         self.root = where.resolve()
         self._lock = threading.RLock()
+        self.failed: LedgerWriteFailed | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(
-                path, timeout=30, isolation_level=None, check_same_thread=False
-            )
-            self._conn.row_factory = sqlite3.Row
+            if not path.exists():
+                _create(path)
+            _check_existing(path)
+            self._conn = _connect(path)
+        except LocalIOError:
+            raise
+        except (OSError, sqlite3.Error, ValueError) as exc:
+            raise LocalIOError(f"ledger {path}: {_why(exc)}") from None
+        try:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             migrate(self._conn, self.root)
         except (OSError, sqlite3.Error, ValueError) as exc:
-            raise LocalIOError(f"ledger {path}: {exc}") from None
+            self._conn.close()
+            raise LocalIOError(f"ledger {path}: {_why(exc)}") from None
 
     def close(self) -> None:
         with self._lock:
@@ -62,35 +138,45 @@ class LedgerStore:
         except ValueError:
             return script.resolve().as_posix()
 
+    def _write_failed(self, exc: sqlite3.Error) -> LedgerWriteFailed:
+        failure = LedgerWriteFailed(f"ledger {self.path}: {_why(exc)}")
+        if self.failed is None:
+            self.failed = failure
+        return failure
+
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise LocalIOError(f"ledger {self.path}: {exc}") from None
+                raise self._write_failed(exc) from None
             try:
                 yield self._conn
             except BaseException as exc:
                 # SQLite may have rolled back on its own already (disk full, I/O error).
                 with suppress(sqlite3.Error):
                     self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.IntegrityError):
+                    # A constraint (a task id the ledger already holds): this change only.
+                    raise LedgerConflict(f"ledger {self.path}: {exc}") from None
                 if isinstance(exc, sqlite3.Error):
-                    # A constraint (a task id the ledger already holds) or a failing disk:
-                    # a ledger failure like any other, never a raw sqlite3 traceback.
-                    raise LocalIOError(f"ledger {self.path}: {exc}") from None
+                    # A failing disk: a ledger failure like any other, never a traceback.
+                    raise self._write_failed(exc) from None
                 raise
             try:
                 self._conn.execute("COMMIT")
             except sqlite3.Error as exc:
-                raise LocalIOError(f"ledger {self.path}: {exc}") from None
+                with suppress(sqlite3.Error):
+                    self._conn.execute("ROLLBACK")
+                raise self._write_failed(exc) from None
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:
             try:
                 return self._conn.execute(sql, args).fetchall()
             except sqlite3.Error as exc:
-                raise LocalIOError(f"ledger {self.path}: {exc}") from None
+                raise LocalIOError(f"ledger {self.path}: {_why(exc)}") from None
 
     def _event(
         self, conn: sqlite3.Connection, sid: int, old: str | None, new: str, detail: str | None
@@ -118,7 +204,10 @@ class LedgerStore:
         return Download(**fields)
 
     def record_download(self, sid: int, path: Path, sha256: str, size: int) -> None:
-        mtime_ns = os.stat(path).st_mtime_ns
+        try:
+            mtime_ns = os.stat(path).st_mtime_ns
+        except OSError as exc:
+            raise LocalIOError(f"{path}: {exc.strerror or exc}") from None
         stored = self._stored(path)
         with self._tx() as conn:
             conn.execute(
@@ -166,3 +255,11 @@ class LedgerStore:
                 (up.sha256, up.base, up.uploaded_at),
             )
             return cur.rowcount > 0
+
+
+def _why(exc: BaseException) -> str:
+    """SQLite's words for a damaged or foreign file are terse; say what to do instead."""
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
+        return f"{text}: {NOT_A_LEDGER}"
+    return text

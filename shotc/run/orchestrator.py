@@ -4,8 +4,10 @@ and download, concurrently, and never sends a scene twice.
 One worker thread per job (they spend their life asleep, waiting on the network or on the
 limiter). For createTask, the order is fixed: take a limiter slot, commit the intent, POST,
 commit the answer. Only attempts that provably created nothing are repeated; an answer that
-never came leaves the scene `unknown`. On Ctrl-C no new POST starts, in-flight POSTs are
-answered and recorded, and then waiting stops; the tasks go on at kie.ai.
+never came leaves the scene `unknown`. On Ctrl-C or SIGTERM no new POST starts, in-flight
+POSTs are answered and recorded, and then waiting stops; the tasks go on at kie.ai. After the
+first ledger write that fails, no new POST starts either, and a task id answered but not
+recorded goes to the recovery file (`shotc.run.recovery`) at once.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+from shotc.run import recovery
 from shotc.run.client import KieClient
 from shotc.run.config import Config
 from shotc.run.downloads import Downloader
@@ -31,7 +34,7 @@ from shotc.run.errors import (
     Rejected,
     ServerError,
 )
-from shotc.run.ledger import Ledger
+from shotc.run.ledger import Ledger, LedgerWriteFailed
 from shotc.run.ledger_schema import FAIL, SUCCESS, UNKNOWN
 from shotc.run.limiter import RateLimiter, Slot
 from shotc.run.planner import DONE as PLAN_DONE
@@ -40,6 +43,7 @@ from shotc.run.polling import follow
 from shotc.run.progress import Progress
 from shotc.run.retry import Backoff, Stopped
 from shotc.run.scene_key import DigestCache
+from shotc.run.signals import SIGNAL_EXIT, Terminated
 from shotc.run.uploads import Resolved, Uploader, unfetchable
 
 # Outcomes reported per job in the summary.
@@ -89,6 +93,10 @@ class Orchestrator:
         self._in_flight = 0
         self.halt: Halt | None = None
         self.interrupted = False
+        self.signal_exit = 0  # 130 or 143 once a SIGINT or SIGTERM asked the run to stop
+        # Set when no new POST may start: stopped, halted by kie.ai, or the ledger failed.
+        self._gate = threading.Event()
+        self.ledger_failure: LedgerWriteFailed | None = None
         self._downloads = threading.BoundedSemaphore(max(1, self._settings.download_workers))
 
     # -- control --------------------------------------------------------------------------
@@ -96,12 +104,19 @@ class Orchestrator:
     def request_stop(self) -> None:
         with self._flight:
             self.stop.set()
+            self._gate.set()
         self.limiter.wake()
 
-    def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
-        if self.stop.is_set():
-            raise KeyboardInterrupt  # a second Ctrl-C: leave at once
+    def _close_gate(self) -> None:
+        with self._flight:
+            self._gate.set()
+        self.limiter.wake()
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self.stop.is_set():  # a second Ctrl-C (or SIGTERM): leave at once
+            raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
         self.interrupted = True
+        self.signal_exit = SIGNAL_EXIT.get(signum, 130)
         self._progress.say(
             "stopping: no new submissions; waiting for requests in flight to be answered "
             "(Ctrl-C again to quit now). The tasks go on: `shotc run` or `shotc status` "
@@ -116,12 +131,32 @@ class Orchestrator:
                 self.halt = exc
         if first:
             self._progress.say(f"no new submissions in this run: {exc}")
+        self._close_gate()
+
+    def _ledger_broke(self, exc: LedgerWriteFailed) -> None:
+        """The first failed ledger write: nothing more is sent in this run."""
+        with self._flight:
+            first = self.ledger_failure is None
+            if first:
+                self.ledger_failure = exc
+        if first:
+            self._progress.say(
+                f"error: {exc}; no new submissions in this run (free some space, then run "
+                "`shotc run` again: tasks already created are followed, none is paid twice)"
+            )
+        self._close_gate()
+
+    def _why_not_sent(self) -> str:
+        if self.ledger_failure is not None:
+            return "not sent: the ledger cannot be written"
+        return str(self.halt) if self.halt else "stopped before sending"
 
     def run(self) -> list[Job]:
-        previous: Any = None
+        previous: dict[int, Any] = {}
         in_main = threading.current_thread() is threading.main_thread()
         if self._options.handle_sigint and in_main:
-            previous = signal.signal(signal.SIGINT, self._on_sigint)
+            for signum in SIGNAL_EXIT:
+                previous[signum] = signal.signal(signum, self._on_signal)
         try:
             threads = [
                 threading.Thread(target=self._work, args=(job,), daemon=True) for job in self.jobs
@@ -141,13 +176,14 @@ class Orchestrator:
                 self._progress.refresh(self.jobs)
                 alive[0].join(tick)
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
         for job in self.jobs:
             if not job.outcome:
                 running = job.sub is not None and job.sub.unsettled
                 job.outcome = RUNNING if running else NOT_SENT
                 job.message = "stopped waiting" if running else "stopped before sending"
+                job.io_error = not running and self.ledger_failure is not None
         self._progress.finish(self.jobs)
         return self.jobs
 
@@ -207,6 +243,8 @@ class Orchestrator:
             self._set_halt(exc)
             self._finish(job, NOT_SENT, str(exc))
         except LocalIOError as exc:
+            if isinstance(exc, LedgerWriteFailed):
+                self._ledger_broke(exc)
             job.io_error = True
             self._finish(job, ERROR, str(exc))
         except KieError as exc:
@@ -216,9 +254,9 @@ class Orchestrator:
 
     def _submit(self, job: Job, ledger: Ledger) -> bool:
         """Create the task; True when a task id was recorded (job.sub holds it)."""
-        if self.halt is not None or self.stop.is_set():
-            why = str(self.halt) if self.halt else "stopped before sending"
-            self._finish(job, NOT_SENT, why)
+        if self._gate.is_set():
+            job.io_error = self.ledger_failure is not None
+            self._finish(job, NOT_SENT, self._why_not_sent())
             return False
         assert self._client is not None and self._uploader is not None and job.request
         self._progress.update(job, "uploading")
@@ -231,17 +269,18 @@ class Orchestrator:
         patience = time.monotonic() + self._settings.rate_limit_patience
         self._progress.update(job, "queued")
         while True:
-            slot = self.limiter.acquire(self.stop)
+            slot = self.limiter.acquire(self._gate)
             with self._flight:
-                go = slot is not None and not self.stop.is_set() and self.halt is None
+                go = slot is not None and not self._gate.is_set()
                 if go:
                     self._in_flight += 1
             if not go:
                 if slot is not None:
                     self.limiter.release(slot, counts=False)
+                job.io_error = self.ledger_failure is not None
                 if sid is not None:
                     ledger.not_sent(sid, "stopped between attempts")
-                self._finish(job, NOT_SENT, str(self.halt) if self.halt else "stopped")
+                self._finish(job, NOT_SENT, self._why_not_sent())
                 return False
             assert slot is not None
             try:
@@ -320,6 +359,10 @@ class Orchestrator:
                 ).id
             else:
                 ledger.attempt(sid)
+            if self._gate.is_set():
+                # Stopped (or the ledger failed) between the intent and the POST: not sent.
+                self._not_sent_before_post(job, ledger, sid)
+                return sid, None
             self._progress.update(job, "sending")
             counts = True  # from here a task may exist: the slot ages from the answer
             try:
@@ -352,7 +395,7 @@ class Orchestrator:
                 # We cannot tell whether it left: treat it like a lost answer.
                 ledger.unknown(sid, f"internal error while sending: {exc!r}")
                 raise
-            self._record_created(ledger, sid, task_id)
+            self._record_created(job, ledger, sid, task_id)
         finally:
             # On every path, a failing ledger write included: a slot never given back would
             # leave every later acquire() waiting for ever.
@@ -362,14 +405,40 @@ class Orchestrator:
         self._progress.update(job, "submitted", task_id)
         return task_id
 
-    @staticmethod
-    def _record_created(ledger: Ledger, sid: int, task_id: str) -> None:
+    def _not_sent_before_post(self, job: Job, ledger: Ledger, sid: int) -> None:
+        job.io_error = self.ledger_failure is not None
+        try:
+            ledger.not_sent(sid, "stopped before its POST")
+        except LedgerWriteFailed:
+            # Left `sending`, the next run would call it `unknown`: the recovery file says
+            # it never left.
+            entry = recovery.Entry(recovery.NOT_SENT_MARK, sid, job.key, job.take, job.scene_id)
+            recovery.save(ledger.path, [entry])
+        self._finish(job, NOT_SENT, self._why_not_sent())
+
+    def _record_created(self, job: Job, ledger: Ledger, sid: int, task_id: str) -> None:
         try:
             ledger.created(sid, task_id)
+        except LedgerWriteFailed as exc:
+            # The task exists and is paid for: its id reaches the user now, and the recovery
+            # file where the disk allows, so the next `run` records and follows it.
+            self._ledger_broke(exc)
+            job.created_now = True  # counted in the summary's "task(s) created": it was
+            entry = recovery.Entry(task_id, sid, job.key, job.take, job.scene_id)
+            where = recovery.save(ledger.path, [entry])
+            kept = (
+                f"saved in {where}: the next `shotc run` or `shotc status` records and follows it"
+                if where is not None
+                else "and no recovery file could be written: note this task id"
+            )
+            self._progress.say(
+                f"error: scene {job.scene_id}: task {task_id} was created (paid) but the "
+                f"ledger could not record it; {kept}"
+            )
+            raise LocalIOError(f"task {task_id} was created but not recorded ({kept})") from None
         except LocalIOError as exc:
-            # The task exists and is paid for: its id must reach the user, and the ledger if it
-            # still can (`unknown` with the id in its error: not re-sent without
-            # --resubmit-unknown). Else the row stays `sending`, `unknown` on the next run.
+            # The ledger refused this id (it holds it for another submission): the id is
+            # kept in this row's error, `unknown`, not re-sent without --resubmit-unknown.
             why = f"task {task_id} was created but not recorded: {exc}"
             with contextlib.suppress(LocalIOError):
                 ledger.unknown(sid, why)

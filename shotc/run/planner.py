@@ -92,8 +92,18 @@ def apply_mode(request: dict[str, Any], mode: str | None) -> dict[str, Any]:
     return out
 
 
+def render_dir_name(stem: str) -> str:
+    """The render directory's name for a script stem: always one path component that stays
+    inside `renders/`. A stem is a file name, so it holds no `/` or NUL; only `.` and `..`
+    (from scripts named `..shot` and `...shot`) would point elsewhere: their dots become `_`.
+    An empty stem cannot occur (`.shot` has the stem `.shot`) but would also be `_`."""
+    return "_" * max(1, len(stem)) if stem.strip(".") == "" else stem
+
+
 def output_dir(script: Path, out: Path | None) -> Path:
-    return out.resolve() if out is not None else script.resolve().parent / "renders" / script.stem
+    if out is not None:
+        return out.resolve()
+    return script.resolve().parent / "renders" / render_dir_name(script.stem)
 
 
 def classify(
@@ -102,8 +112,21 @@ def classify(
     key: str,
     *,
     resubmit_unknown: bool,
+    crashed: bool = False,
+    recovered: frozenset[int] = frozenset(),
 ) -> tuple[str, bool]:
-    """(state shown by `plan`, whether `run` sends it)."""
+    """(state shown by `plan`, whether `run` sends it).
+
+    `crashed`: no `run` holds the project, so a `sending` or `retrying` row is what a killed
+    run left, shown as the next run will record it (`unknown`, or `not_sent`); `recovered`:
+    submissions whose task id waits in the recovery file (the next run records it)."""
+    if latest is not None and latest.id in recovered and latest.task_id is None:
+        return RUNNING, False
+    if crashed and latest is not None and latest.state == SENDING:
+        return SHOW_UNKNOWN, resubmit_unknown
+    if crashed and latest is not None and latest.state == RETRYING:
+        changed = any(h.scene_key != key for h in history)
+        return (CHANGED if changed else NEW), True
     if latest is None or latest.state in (NOT_SENT, ABANDONED):
         changed = any(h.scene_key != key for h in history)
         return (CHANGED if changed else NEW), True
@@ -157,7 +180,11 @@ def plan_jobs(
     resubmit_unknown: bool = False,
     out_dir: Path | None = None,
     digest: DigestCache | None = None,
+    crashed: bool = False,
+    recovered: frozenset[int] = frozenset(),
 ) -> list[Job]:
+    """`crashed` and `recovered`: see `classify` (for `plan`, which does not write the
+    ledger; `run` records both before it plans)."""
     digest = digest or DigestCache()
     jobs: dict[tuple[Path, str, int], Job] = {}
     for scene in scenes:
@@ -175,7 +202,14 @@ def plan_jobs(
         script_name = ledger.script_name(scene.script) if ledger else _rel(lpath, scene.script)
         latest = ledger.latest(key, take) if ledger else None
         history = ledger.scene_history(script_name, scene.scene_id) if ledger else []
-        state, send = classify(latest, history, key, resubmit_unknown=resubmit_unknown)
+        state, send = classify(
+            latest,
+            history,
+            key,
+            resubmit_unknown=resubmit_unknown,
+            crashed=crashed,
+            recovered=recovered,
+        )
         m, sound, seconds, est = estimate_request(config, request)
         jobs[(lpath, key, take)] = Job(
             key=key,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from shotc.run import recovery
 from shotc.run.commands import Streams, interrupted, make_client, run_lock, say
 from shotc.run.config import CONFIG_NAME, Config, load_config
 from shotc.run.errors import ConfigError, Halt, KieError, RunError
@@ -45,8 +46,8 @@ def status(files: Sequence[Path], *, as_json: bool, refresh: bool, streams: Stre
     except RunError as exc:
         say(streams, f"error: {exc}")
         return exc.exit_code
-    except KeyboardInterrupt:
-        return interrupted(streams)
+    except KeyboardInterrupt as exc:
+        return interrupted(streams, exc)
     if not opened:
         say(streams, "no ledger: nothing has been submitted from here yet")
     streams.out.write((status_json(entries) if as_json else status_table(entries)) + "\n")
@@ -60,8 +61,12 @@ def _status_entries(
     None not to ask."""
     code = 0
     with run_lock(ledgers) as free:
-        if free:  # no run in progress: a `sending` left behind is a crash's `unknown`
+        if free:  # no run in progress: a `sending` left behind is a crash's `unknown`...
             for ledger in ledgers:
+                # ... unless its task id waits in the recovery file: record it first.
+                for entry in recovery.apply(ledger, lambda t: say(streams, f"warning: {t}")):
+                    if entry.sent:
+                        say(streams, f"task {entry.task_id} recorded from the recovery file")
                 ledger.recover()
     subs: list[tuple[Ledger, Submission]] = []
     for ledger in ledgers:
@@ -117,8 +122,8 @@ def credits_command(*, as_json: bool, streams: Streams) -> int:
     except RunError as exc:
         say(streams, f"error: {exc}")
         return exc.exit_code
-    except KeyboardInterrupt:
-        return interrupted(streams)
+    except KeyboardInterrupt as exc:
+        return interrupted(streams, exc)
     streams.out.write(
         (dumps({"credits": balance}) if as_json else f"{credits(balance)} credits") + "\n"
     )
