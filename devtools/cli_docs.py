@@ -28,11 +28,7 @@ Results go to stdout; diagnostics and progress go to stderr.
 
 | exit code | meaning |
 |---|---|
-| 0 | ok (warnings allowed) |
-| 1 | the script or request has errors (nothing was sent); `fmt --check`: a file is not formatted |
-| 2 | usage: an unknown option, a missing argument |
-| 3 | kie.ai refused or failed (online commands) |
-| 4 | local I/O: a file that cannot be read, decoded or written |
+{exit_codes}
 
 The language itself is described in [language.md](language.md); every diagnostic code has a
 page in [codes.md](codes.md) (also `shotc explain CODE`).
@@ -57,7 +53,13 @@ def command_names() -> list[str]:
 def render() -> str:
     """The whole of docs/cli.md."""
     root = _root()
-    sections = [_PREAMBLE, "## `shotc`\n\n```text\n" + main.get_help(root) + "\n```\n"]
+    from shotc.exits import MEANINGS
+
+    table = "\n".join(f"| {int(code)} | {meaning} |" for code, meaning in MEANINGS.items())
+    sections = [
+        _PREAMBLE.replace("{exit_codes}", table),
+        "## `shotc`\n\n```text\n" + main.get_help(root) + "\n```\n",
+    ]
     for name in main.list_commands(root):
         command = main.get_command(root, name)
         if command is None:

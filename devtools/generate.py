@@ -2,7 +2,7 @@
 only reports the stale ones (exit 1). The one command for all of them:
 
 - `shotc/language/_generated_parser.py` from `grammar/shot.lark` (LALR tables, via Lark)
-- `shotc/request/_generated_validator.py` from `shotc/request/request.schema.json`
+- `shotc/request/_generated_validator.py` from `shotc/request/request.schema.json` (fastjsonschema)
 - `docs/codes.md` from the code registry and `shotc/explain/*.md`
 - `docs/cli.md` from each command's `--help`
 
@@ -19,11 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def outputs() -> dict[Path, str]:
     """Each generated file's path and the text it should hold."""
-    from devtools import cli_docs, codes_doc, parsergen, schemagen
+    from devtools import cli_docs, codes_doc, parsergen, validatorgen
 
     return {
         parsergen.generated_path(): parsergen.generate_parser_source(),
-        schemagen.OUTPUT_PATH: schemagen.generate_validator_source(),
+        validatorgen.OUTPUT_PATH: validatorgen.generate_validator_source(),
         ROOT / codes_doc.DOC_PATH: codes_doc.render_codes_doc(),
         cli_docs.DOC_PATH: cli_docs.render(),
     }

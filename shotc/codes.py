@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 
+from shotc.diagnostics import severity_of
+
 
 @dataclass(frozen=True, slots=True)
 class CodeInfo:
@@ -18,7 +20,7 @@ class CodeInfo:
     def severity(self) -> str:
         if self.became is not None:
             return "retired"
-        return "warning" if self.code.startswith("W") else "error"
+        return severity_of(self.code)
 
 
 def _table() -> dict[str, CodeInfo]:

@@ -12,6 +12,11 @@ from typing import Literal
 Severity = Literal["error", "warning"]
 
 
+def severity_of(code: str | None) -> Severity:
+    """The one rule: a `W` code is a warning, any other code (or none) an error."""
+    return "warning" if code is not None and code.startswith("W") else "error"
+
+
 @dataclass(frozen=True, slots=True)
 class Span:
     """A region of a source file: 1-based line and column, end exclusive (one past the last
@@ -37,11 +42,11 @@ class Diagnostic:
 
     @property
     def severity(self) -> Severity:
-        return "warning" if self.code.startswith("W") else "error"
+        return severity_of(self.code)
 
     @property
     def is_error(self) -> bool:
-        return not self.code.startswith("W")
+        return severity_of(self.code) == "error"
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.span.file, self.span.line, self.span.column, self.code)

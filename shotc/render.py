@@ -1,11 +1,10 @@
 """Diagnostics, rendered for people: rustc-style `error[E201]: ...`, `--> file:line:col`, the
-source line, carets under the span and `= help:`. Colour only when asked (a terminal without
-NO_COLOR). Also the JSON-lines form of `check --format json`."""
+source line, carets under the span and `= help:`. Colour only when asked (the caller asks
+`shotc.terminal.use_colour`). Also the JSON-lines form of `check --format json`."""
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Sequence
 
 from shotc.diagnostics import Diagnostic
@@ -18,10 +17,6 @@ _COLOURS = {
     "bold": "\x1b[1m",
     "reset": "\x1b[0m",
 }
-
-
-def use_colour(stream_is_tty: bool) -> bool:
-    return stream_is_tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
 
 
 def _source_line(path: str, number: int, cache: dict[str, list[str] | None]) -> str | None:

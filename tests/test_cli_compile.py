@@ -105,13 +105,28 @@ def test_check_human_output_goes_to_stderr_without_colour(tmp_path: Path) -> Non
 
 
 def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
-    from shotc.render import use_colour
+    import io
 
+    from shotc.terminal import interactive, use_colour
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty, pipe = Terminal(), io.StringIO()
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
     monkeypatch.setenv("TERM", "xterm")
-    assert use_colour(True) and not use_colour(False)
-    monkeypatch.setenv("NO_COLOR", "1")
-    assert not use_colour(True)
+    assert use_colour(tty) and not use_colour(pipe)
+    assert interactive(tty) and not interactive(pipe)
+    monkeypatch.setenv("FORCE_COLOR", "1")  # colours a log, but does not make it a screen
+    assert use_colour(pipe) and not interactive(pipe)
+    monkeypatch.setenv("NO_COLOR", "1")  # wins over FORCE_COLOR
+    assert not use_colour(tty) and not use_colour(pipe)
+    monkeypatch.delenv("NO_COLOR")
+    monkeypatch.delenv("FORCE_COLOR")
+    monkeypatch.setenv("TERM", "dumb")
+    assert not use_colour(tty) and not interactive(tty)
 
 
 def test_explain_every_code() -> None:
@@ -141,7 +156,7 @@ def test_check_and_build_do_not_import_the_run_machinery(tmp_path: Path, command
         "from shotc.cli import main\n"
         f"try:\n    main([{command!r}, {path!r}])\nexcept SystemExit:\n    pass\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('httpx', 'httpcore', 'lark', 'jsonschema', 'av', 'opentimelineio') "
+        "('httpx', 'httpcore', 'lark', 'jsonschema', 'rich', 'av', 'opentimelineio') "
         "or m.startswith(('shotc.run', 'shotc.film')))\n"
         "print(','.join(heavy), file=sys.stderr)\n"
     )

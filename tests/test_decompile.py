@@ -545,3 +545,36 @@ def test_scene_titles_are_unique_and_canonical() -> None:
         "SCENE Scene 2! 2",
     ]
     assert [r["input"]["prompt"] for r in build(text)] == ["one", "two", "three"]
+
+
+# -- control characters: one rule for the compiler, `validate` and `decompile` -------------
+
+
+@pytest.mark.parametrize("char", ["\x07", "\x7f", "\x80", "\x9f"])
+@pytest.mark.parametrize("where", ["prompt", "shot", "description"])
+def test_a_control_character_is_refused_alike_by_validate_decompile_and_build(
+    char: str, where: str
+) -> None:
+    # Regression: the decompiler checked only up to U+007F while the compiler refuses the C1
+    # controls too, so a prompt holding U+0080 passed `validate`, decompiled, and the script
+    # then failed to build (E100): build(decompile(r)) == r was broken.
+    if where == "prompt":
+        r, path = single(prompt=f"the sea{char}"), "input.prompt"
+    elif where == "shot":
+        shots = [{"prompt": f"a{char}", "duration": 3}, {"prompt": "b", "duration": 2}]
+        r = single(multi_shots=True, multi_prompt=shots)
+        del r["input"]["prompt"]
+        path = "input.multi_prompt[0].prompt"
+    else:
+        r = single(prompt="@dog", kling_elements=[{**DOG, "description": f"a{char}dog"}])
+        path = "input.kling_elements[0].description"
+    assert (path, "E100") in [(v.path, v.code) for v in validate_all(r) if v.is_error]
+    result = decompile([Entry("s", "r.json", "", r)])
+    assert result.text is None
+    assert any(p.path == path and p.code == "E100" for p in result.problems), result.problems
+    # ...and the compiler refuses the same character in a script with the same code.
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "s.shot"
+        script.write_text(f"SCENE s\nSHOT 5s\nthe sea{char}\n", "utf-8")
+        codes = [d.code for d in compile_paths([script]).diagnostics]
+    assert codes == ["E100"]

@@ -1,14 +1,19 @@
-"""Progress display: plain lines off a terminal, an in-place block on one."""
+"""Progress display: plain lines off a terminal, a rich Live block on one that fits the screen
+(checked on a pyte terminal emulator) and ends with each scene once."""
 
 from __future__ import annotations
 
 import io
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from shotc.diagnostics import Span
 from shotc.language.compiler import CompiledScene
 from shotc.run.planner import Job
-from shotc.run.progress import Progress, fmt_elapsed
+from shotc.run.progress import Progress, fmt_elapsed, summary_of, visible
 
 
 def job(scene_id: str) -> Job:
@@ -44,17 +49,67 @@ def test_plain_lines_one_per_change() -> None:
     assert len(lines) == 2 and lines[1].startswith("a: waiting") and "task_1" in lines[1]
 
 
-def test_live_block_is_redrawn_in_place() -> None:
-    out = io.StringIO()
-    progress = Progress(out, live=True)
-    jobs = [job("a"), job("b")]
-    progress.update(jobs[0], "generating")
-    assert out.getvalue() == ""
-    progress.refresh(jobs)
-    progress.refresh(jobs)
-    text = out.getvalue()
-    assert "\x1b[2F\x1b[J" in text  # moved up over the two lines drawn before
-    assert text.count("generating") == 2
+class Terminal(io.StringIO):
+    """What rich writes to a terminal, collected to feed a pyte screen."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def screen_after(columns: int, lines: int, draw: Callable[[Progress], None]) -> list[str]:
+    """The scrollback and screen, line by line, after `draw` wrote to a live display."""
+    pyte = pytest.importorskip("pyte")
+    out = Terminal()
+    env = {"COLUMNS": str(columns), "LINES": str(lines), "NO_COLOR": "1"}
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in env.items():
+            mp.setenv(key, value)
+        draw(Progress(out, live=True))
+    screen = pyte.HistoryScreen(columns, lines, history=10_000)
+    stream = pyte.Stream(screen)
+    stream.feed(out.getvalue().replace("\n", "\r\n"))
+    history = ["".join(ch.data for ch in row.values()) for row in screen.history.top]
+    return [line.rstrip() for line in [*history, *screen.display]]
+
+
+@pytest.mark.parametrize(("columns", "lines"), [(80, 24), (60, 15)])
+def test_live_block_fits_the_screen_and_ends_with_each_scene_once(columns: int, lines: int) -> None:
+    jobs = [job(f"beat-{i:02d}" + "-long" * (i % 4)) for i in range(30)]
+    for j in jobs:
+        j.message = "a long message from kie.ai " * 4
+
+    def draw(progress: Progress) -> None:
+        for step in range(40):
+            for i, j in enumerate(jobs):
+                if i <= step and not j.outcome and (i + step) % 3 == 0:
+                    j.outcome, j.ended = "done", 1.0 + step
+                    progress.update(j, "done")
+                elif not j.outcome:
+                    progress.update(j, "generating")
+            if step == 5:
+                progress.say("a warning in the middle of the run")
+            progress.refresh(jobs)
+        progress.finish(jobs)
+
+    shown = screen_after(columns, lines, draw)
+    assert all(len(line) <= columns for line in shown)
+    text = "\n".join(shown)
+    firsts = Counter(line.split(" ")[0] for line in shown)
+    for j in jobs:  # the final state lists each scene exactly once; no stale copies remain
+        assert firsts[j.label] == 1, (j.label, text)
+    assert text.count("a warning in the middle of the run") == 1
+    assert "more:" not in text  # the summary row belonged to the live block only
+
+
+def test_a_block_taller_than_the_screen_is_summarised() -> None:
+    jobs = [job(f"s{i}") for i in range(30)]
+    for j in jobs[:5]:
+        j.outcome, j.ended = "done", 2.0
+    shown, hidden = visible(jobs, 10)
+    assert len(shown) == 9 and len(hidden) == 21
+    assert all(not j.outcome for j in shown)  # the unfinished come first
+    assert summary_of(hidden) == "16 running, 5 done"
+    assert visible(jobs[:10], 10) == (jobs[:10], [])
 
 
 def test_fmt_elapsed() -> None:

@@ -12,9 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from devtools import schemagen
-from shotc.request import rules as request_rules
-from shotc.request.rules import check_request_rules, extension, validate_all
+from devtools import validatorgen
+from shotc import kling
+from shotc.kling import extension
+from shotc.request.rules import check_request_rules, validate_all
 from shotc.request.validation import SchemaViolation, format_path, schema, validate_request
 
 SINGLE: dict[str, Any] = {
@@ -85,7 +86,7 @@ def test_schema_is_a_valid_draft_2020_12_schema() -> None:
     s = schema()
     Draft202012Validator.check_schema(s)
     assert s["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert s == json.loads(schemagen.SCHEMA_PATH.read_text("utf-8"))
+    assert s == json.loads(validatorgen.SCHEMA_PATH.read_text("utf-8"))
 
 
 def test_schema_ships_inside_the_package() -> None:
@@ -315,13 +316,15 @@ def test_every_cue_names_an_element() -> None:
 @pytest.mark.parametrize(
     ("url", "ext"),
     [
-        ("https://a.example/x.PNG?v=2#top", "png"),
+        ("https://a.example/x.PNG?v=2#top", ".png"),
         ("https://a.example/x", ""),
         ("https://a.example.com", ""),
-        ("file:///tmp/a%20b.jpeg", "jpeg"),
+        ("file:///tmp/a%20b.jpeg", ".jpeg"),
         ("https://a.example/.png", ""),
         ("https://a.example/dir.d/file", ""),
-        ("https://a.example/x.webp", "webp"),
+        ("https://a.example/x.webp", ".webp"),
+        ("clips/take#1.PNG", ".png"),  # a local path keeps its `#`
+        ("C:\\clips\\a.mov", ".mov"),
     ],
 )
 def test_extension(url: str, ext: str) -> None:
@@ -401,7 +404,7 @@ def test_validate_all_merges_without_repeating() -> None:
     violations = validate_all(edited(MULTI, image_urls=["https://a/1.png", "https://a/2.png"]))
     assert [v.path for v in violations if v.code == "E307"] == ["input.image_urls"]
     assert validate_all(SINGLE) == []
-    assert request_rules.CUE_LENGTH == 37
+    assert kling.CUE_WEIGHT == 37
 
 
 JSON = st.recursive(
@@ -440,3 +443,33 @@ def test_validate_all_never_raises(value: Any) -> None:
     for violation in validate_all(value):
         assert violation.path and violation.message
         assert violation.severity in ("error", "warning")
+
+
+def test_the_schema_states_kling_py_s_numbers() -> None:
+    """The published schema restates shotc.kling's limits; the two must not drift apart."""
+    from shotc import kling
+
+    s = schema()
+    d, inp = s["$defs"], s["$defs"]["input"]["properties"]
+    seconds = [str(n) for n in range(kling.MIN_TOTAL, kling.MAX_TOTAL + 1)]
+    element = d["element"]["properties"]
+    assert d["totalDuration"]["enum"] == seconds
+    assert (
+        d["shot"]["properties"]["duration"]["minimum"],
+        d["shot"]["properties"]["duration"]["maximum"],
+    ) == (kling.MIN_SHOT, kling.MAX_SHOT)
+    assert d["shot"]["properties"]["prompt"]["maxLength"] == kling.MAX_MULTI_PROMPT
+    assert d["singleShotPrompt"]["maxLength"] == kling.MAX_SINGLE_PROMPT
+    assert inp["multi_prompt"]["maxItems"] == kling.MAX_SHOTS
+    assert inp["kling_elements"]["maxItems"] == kling.MAX_ELEMENTS
+    assert d["imageUrls"]["maxItems"] == kling.MAX_FRAMES
+    assert inp["mode"]["enum"] == list(kling.MODES)
+    assert inp["aspect_ratio"]["enum"] == list(kling.ASPECT_RATIOS)
+    urls = element["element_input_urls"]
+    assert (urls["minItems"], urls["maxItems"]) == (
+        kling.MIN_ELEMENT_IMAGES,
+        kling.MAX_ELEMENT_IMAGES,
+    )
+    videos = element["element_input_video_urls"]
+    assert videos["minItems"] == videos["maxItems"] == kling.ELEMENT_VIDEOS
+    assert f"[{kling.NAME_CHARS}]+" in d["elementName"]["pattern"]

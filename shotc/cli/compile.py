@@ -9,12 +9,12 @@ from pathlib import Path
 
 import click
 
+from shotc.cli.options import fail, failure, files_argument, format_option
+from shotc.exits import ExitCode
 from shotc.language.compiler import CompilerBug, CompileResult, ScriptReadError, compile_paths
-from shotc.render import render_diagnostics, render_json_lines, use_colour
+from shotc.render import render_diagnostics, render_json_lines
+from shotc.terminal import use_colour
 
-EXIT_ERRORS, EXIT_IO = 1, 4
-
-_files = click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 allow_option = click.option(
     "--allow",
     "allow",
@@ -37,30 +37,19 @@ def allowed(codes: tuple[str, ...], files: tuple[Path, ...]) -> frozenset[str]:
 def _compile(files: tuple[Path, ...], for_build: bool, allow: tuple[str, ...]) -> CompileResult:
     try:
         return compile_paths(list(files), for_build=for_build, allow=allowed(allow, files))
-    except ScriptReadError as exc:
-        click.echo(f"shotc: cannot read {exc.path}: {exc.reason}", err=True)
-        sys.exit(EXIT_IO)
-    except CompilerBug as exc:
-        click.echo(f"shotc: internal error: {exc}", err=True)
-        sys.exit(EXIT_ERRORS)
+    except (ScriptReadError, CompilerBug) as exc:
+        fail(exc)
 
 
 def _report(result: CompileResult) -> None:
     if result.diagnostics:
-        colour = use_colour(sys.stderr.isatty())
+        colour = use_colour(sys.stderr)
         sys.stderr.write(render_diagnostics(result.diagnostics, colour))
 
 
 @click.command("check")
-@_files
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["human", "json"]),
-    default="human",
-    show_default=True,
-    help="json: one object per diagnostic per line, on stdout.",
-)
+@files_argument()
+@format_option("json: one object per diagnostic per line, on stdout.")
 @click.option(
     "--watch",
     is_flag=True,
@@ -76,7 +65,7 @@ def check_command(files: tuple[Path, ...], fmt: str, watch: bool, allow: tuple[s
         sys.stdout.write(render_json_lines(result.diagnostics))
     else:
         _report(result)
-    sys.exit(0 if result.ok else EXIT_ERRORS)
+    sys.exit(ExitCode.OK if result.ok else ExitCode.ERRORS)
 
 
 def _watch(files: tuple[Path, ...], fmt: str, allow: frozenset[str]) -> None:
@@ -86,7 +75,7 @@ def _watch(files: tuple[Path, ...], fmt: str, allow: frozenset[str]) -> None:
         try:
             result = compile_paths(list(files), for_build=False, allow=allow)
         except ScriptReadError as exc:
-            click.echo(f"shotc: cannot read {exc.path}: {exc.reason}", err=True)
+            failure(exc)
             return
         if fmt == "json":
             sys.stdout.write(render_json_lines(result.diagnostics))
@@ -99,11 +88,11 @@ def _watch(files: tuple[Path, ...], fmt: str, allow: frozenset[str]) -> None:
     try:
         watch(files, once)
     except KeyboardInterrupt:
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
 
 
 @click.command("build")
-@_files
+@files_argument()
 @click.option(
     "-o",
     "--output",
@@ -121,7 +110,7 @@ def build_command(files: tuple[Path, ...], out_dir: Path | None, allow: tuple[st
     result = _compile(files, for_build=True, allow=allow)
     _report(result)
     if not result.ok:
-        sys.exit(EXIT_ERRORS)
+        sys.exit(ExitCode.ERRORS)
     requests = [scene.request for scene in result.scenes]
     if out_dir is None:
         payload = requests[0] if len(requests) == 1 else requests
@@ -136,8 +125,7 @@ def build_command(files: tuple[Path, ...], out_dir: Path | None, allow: tuple[st
             )
             click.echo(str(target), err=True)
     except OSError as exc:
-        click.echo(f"shotc: cannot write to {out_dir}: {exc.strerror or exc}", err=True)
-        sys.exit(EXIT_IO)
+        fail(exc, out_dir, writing=True)
 
 
 @click.command("explain")

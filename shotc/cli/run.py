@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from shotc.cli.options import config_option, json_option, mode_option
 from shotc.run import signals
 from shotc.run.ledger_schema import MAX_TAKE
 
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from shotc.run.commands import Streams
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
-_MODES = click.Choice(["std", "pro", "4K"])
 
 
 def _finite(value: float | None) -> float | None:
@@ -75,7 +75,7 @@ _TAKE = click.IntRange(min=1, max=MAX_TAKE)
 
 @click.command("plan")
 @click.argument("files", nargs=-1, required=True, type=_FILE)
-@click.option("--mode", type=_MODES, help="Override every scene's mode (std drafts cheaply).")
+@mode_option()
 @click.option(
     "--take",
     type=_TAKE,
@@ -84,13 +84,8 @@ _TAKE = click.IntRange(min=1, max=MAX_TAKE)
     help="Which take to plan for.",
 )
 @click.option("--resubmit-unknown", is_flag=True, help="Count `unknown` scenes as resent.")
-@click.option(
-    "--config",
-    "config_path",
-    type=_FILE,
-    help="Settings file (default: shotc.toml beside the first script).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@config_option()
+@json_option()
 @_allow
 def plan_command(
     files: tuple[Path, ...],
@@ -123,7 +118,7 @@ def plan_command(
 
 @click.command("run")
 @click.argument("files", nargs=-1, required=True, type=_FILE)
-@click.option("--mode", type=_MODES, help="Override every scene's mode (std drafts cheaply).")
+@mode_option()
 @click.option(
     "--wait/--no-wait",
     default=True,
@@ -161,13 +156,8 @@ def plan_command(
 @click.option(
     "--scene", "scene_ids", multiple=True, metavar="ID", help="Only these scenes (repeatable)."
 )
-@click.option(
-    "--config",
-    "config_path",
-    type=_FILE,
-    help="Settings file (default: shotc.toml beside the first script).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@config_option()
+@json_option("Print the summary as JSON.")
 @_allow
 def run_command(
     files: tuple[Path, ...],
@@ -214,7 +204,7 @@ def run_command(
     show_default=True,
     help="Ask kie.ai (recordInfo) about unfinished tasks.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@json_option()
 def status_command(files: tuple[Path, ...], refresh: bool, as_json: bool) -> None:
     """What the ledger knows (beside FILES, or in ./.shotc), refreshed from kie.ai."""
 
@@ -227,7 +217,7 @@ def status_command(files: tuple[Path, ...], refresh: bool, as_json: bool) -> Non
 
 
 @click.command("credits")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@json_option()
 def credits_command(as_json: bool) -> None:
     """The account's credit balance."""
 

@@ -18,35 +18,24 @@ from pathlib import Path
 
 import click
 
+from shotc.cli.options import fail, failure, files_argument, format_option, say
+from shotc.exits import ExitCode
 from shotc.language.compiler import CompilerBug, CompileResult, ScriptReadError, compile_paths
-from shotc.language.source import SourceError, read_text
-from shotc.render import render_diagnostics, use_colour
+from shotc.language.source import SourceError, decode, read_text
+from shotc.render import render_diagnostics
+from shotc.terminal import use_colour
 from shotc.tools.decompiler import Entry, Problem, decompile, entries_of
 from shotc.tools.formatter import format_text
 
-EXIT_ERRORS, EXIT_IO = 1, 4
 STDIN = "-"
 _STDIN_NAME = "<stdin>"
-
-_files = click.argument(
-    "files", nargs=-1, required=True, type=click.Path(allow_dash=True, path_type=Path)
-)
-
-
-def _say(message: str) -> None:
-    click.echo(message, err=True)
 
 
 def _read(path: Path) -> str:
     """A script's text (BOM removed); `-` is stdin. SourceError when it cannot be read."""
     if str(path) != STDIN:
         return read_text(path)
-    data = sys.stdin.buffer.read()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SourceError(f"not UTF-8 text (byte 0x{data[exc.start]:02x})") from None
-    return text[1:] if text.startswith("\ufeff") else text
+    return decode(sys.stdin.buffer.read())
 
 
 def compile_source(path: Path, text: str) -> CompileResult:
@@ -64,7 +53,7 @@ def _requests(result: CompileResult) -> list[tuple[str, object]]:
 
 
 @click.command("fmt", short_help="Rewrite scripts in canonical form.")
-@_files
+@files_argument(allow_dash=True)
 @click.option(
     "--check",
     is_flag=True,
@@ -77,7 +66,7 @@ def fmt_command(files: tuple[Path, ...], check: bool) -> None:
     two spaces, one blank line between blocks, no trailing white space. Comments, notes and
     prose are kept byte for byte. A file with errors is left untouched and its errors shown.
     """
-    status = 0
+    status: int = ExitCode.OK
     for path in files:
         status = max(status, _fmt_one(path, check))
     sys.exit(status)
@@ -88,28 +77,23 @@ def _fmt_one(path: Path, check: bool) -> int:
     try:
         text = _read(path)
         result = compile_source(path, text)
-    except (SourceError, ScriptReadError) as exc:
-        reason = exc.reason if isinstance(exc, ScriptReadError) else str(exc)
-        _say(f"shotc: cannot read {path}: {reason}")
-        return EXIT_IO
-    except CompilerBug as exc:
-        _say(f"shotc: internal error: {exc}")
-        return EXIT_ERRORS
+    except (SourceError, ScriptReadError, CompilerBug) as exc:
+        return failure(exc, path)
     if not result.ok:
-        sys.stderr.write(render_diagnostics(result.diagnostics, use_colour(sys.stderr.isatty())))
-        _say(f"shotc: {path} has errors; left unformatted")
+        sys.stderr.write(render_diagnostics(result.diagnostics, use_colour(sys.stderr)))
+        say(f"shotc: {path} has errors; left unformatted")
         if to_stdout and not check:
             sys.stdout.write(text)  # an editor filter must get its buffer back unchanged
-        return EXIT_ERRORS
+        return ExitCode.ERRORS
     formatted = format_text(text)
     if formatted != text and _requests(compile_source(path, formatted)) != _requests(result):
-        _say(f"shotc: internal error: formatting {path} would change its requests; left as is")
+        say(f"shotc: internal error: formatting {path} would change its requests; left as is")
         if to_stdout and not check:
             sys.stdout.write(text)
-        return EXIT_ERRORS
+        return ExitCode.ERRORS
     if check:
         if formatted == text:
-            return 0
+            return ExitCode.OK
         name = _STDIN_NAME if to_stdout else str(path)
         diff = difflib.unified_diff(
             text.splitlines(keepends=True),
@@ -118,20 +102,19 @@ def _fmt_one(path: Path, check: bool) -> int:
             tofile=f"{name} (formatted)",
         )
         sys.stdout.writelines(line if line.endswith("\n") else line + "\n" for line in diff)
-        _say(f"would reformat {name}")
-        return EXIT_ERRORS
+        say(f"would reformat {name}")
+        return ExitCode.ERRORS
     if to_stdout:
         sys.stdout.write(formatted)
-        return 0
+        return ExitCode.OK
     if formatted == text:
-        return 0
+        return ExitCode.OK
     try:
         _write_atomically(path, formatted)
     except OSError as exc:
-        _say(f"shotc: cannot write {path}: {exc.strerror or exc}")
-        return EXIT_IO
-    _say(f"reformatted {path}")
-    return 0
+        return failure(exc, path, writing=True)
+    say(f"reformatted {path}")
+    return ExitCode.OK
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -167,7 +150,7 @@ def _report(problems: list[Problem], as_json: bool) -> None:
         for p in problems:
             sys.stdout.write(json.dumps(p.to_json(), ensure_ascii=False) + "\n")
         return
-    colour = use_colour(sys.stderr.isatty())
+    colour = use_colour(sys.stderr)
     paint = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "note": "\x1b[1;36m"}
     for p in problems:
         head = f"{p.severity}[{p.code}]" if p.code else p.severity
@@ -189,7 +172,7 @@ def _summary(problems: list[Problem]) -> str:
 
 
 @click.command("decompile", short_help="Write .shot source for createTask requests.")
-@_files
+@files_argument(allow_dash=True)
 @click.option(
     "-o",
     "--output",
@@ -212,8 +195,7 @@ def decompile_command(files: tuple[Path, ...], out_file: Path | None) -> None:
         try:
             found, bad = _load(path)
         except (OSError, SourceError) as exc:
-            _say(f"shotc: cannot read {path}: {_reason(exc)}")
-            sys.exit(EXIT_IO)
+            fail(exc, path)
         entries += found
         problems += bad
     result = decompile(entries) if not problems else None
@@ -221,8 +203,8 @@ def decompile_command(files: tuple[Path, ...], out_file: Path | None) -> None:
         problems = result.problems
     if problems or result is None or result.text is None:
         _report(problems, as_json=False)
-        _say(f"shotc: cannot decompile: {_summary(problems)}")
-        sys.exit(EXIT_ERRORS)
+        say(f"shotc: cannot decompile: {_summary(problems)}")
+        sys.exit(ExitCode.ERRORS)
     _report(result.notes, as_json=False)
     if out_file is None:
         sys.stdout.write(result.text)
@@ -230,29 +212,17 @@ def decompile_command(files: tuple[Path, ...], out_file: Path | None) -> None:
     try:
         out_file.write_text(result.text, "utf-8")
     except OSError as exc:
-        _say(f"shotc: cannot write {out_file}: {exc.strerror or exc}")
-        sys.exit(EXIT_IO)
-    _say(str(out_file))
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, OSError):
-        return exc.strerror or str(exc)
-    return str(exc)
+        fail(exc, out_file, writing=True)
+    say(str(out_file))
 
 
 # -- validate ------------------------------------------------------------------------------
 
 
 @click.command("validate", short_help="Check hand-written createTask request JSON.")
-@_files
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["human", "json"]),
-    default="human",
-    show_default=True,
-    help="json: one object per problem per line (file, path, code, severity, message), on stdout.",
+@files_argument(allow_dash=True)
+@format_option(
+    "json: one object per problem per line (file, path, code, severity, message), on stdout."
 )
 def validate_command(files: tuple[Path, ...], fmt: str) -> None:
     """Check hand-written createTask requests in FILES against the request schema and the Kling
@@ -262,14 +232,13 @@ def validate_command(files: tuple[Path, ...], fmt: str) -> None:
     """
     from shotc.request.rules import validate_all
 
-    status = 0
+    status = ExitCode.OK
     found: list[Problem] = []
     for path in files:
         try:
             entries, bad = _load(path)
         except (OSError, SourceError) as exc:
-            _say(f"shotc: cannot read {path}: {_reason(exc)}")
-            status = EXIT_IO
+            status = failure(exc, path)
             continue
         mine = list(bad)
         for entry in entries:
@@ -281,9 +250,9 @@ def validate_command(files: tuple[Path, ...], fmt: str) -> None:
         _report(mine, as_json=fmt == "json")
         if fmt == "human" and not any(p.severity == "error" for p in mine):
             count = f"{len(entries)} request{'s' * (len(entries) != 1)}"
-            _say(f"{path}: valid ({count})")
+            say(f"{path}: valid ({count})")
     if fmt == "human" and found:
-        _say(_summary(found))
+        say(_summary(found))
     if any(p.severity == "error" for p in found):
-        status = max(status, EXIT_ERRORS)
+        status = max(status, ExitCode.ERRORS)
     sys.exit(status)

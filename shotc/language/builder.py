@@ -9,13 +9,13 @@ import re
 from dataclasses import dataclass, field
 
 from shotc.diagnostics import Diagnostic, Span
+from shotc.kling import DURATION as _DURATION
 from shotc.language.lexer import Line, split_prefix
 from shotc.language.media import reference_of
 from shotc.language.parser import Node
 from shotc.language.prose import line_span, prompt_text, shot_prose, wrong_case_directive
 from shotc.language.syntax import Element, Frame, Include, Scene, Script, Setting, Shot, Voice
 
-_DURATION = re.compile(r"([0-9]+)\s*[sS]?")
 _TOKEN = re.compile(r"\S+")
 _NAME = re.compile(r"@([A-Za-z0-9_-]*)")
 _BLOCK_ENDS = frozenset({"BLANK", "SETTING", "FIRST_FRAME", "LAST_FRAME", "INCLUDE"})

@@ -12,15 +12,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shotc.diagnostics import Diagnostic
+from shotc.kling import (
+    CUE_WEIGHT,
+    MAX_ELEMENTS,
+    MAX_MULTI_PROMPT,
+    MAX_SHOT,
+    MAX_SHOTS,
+    MAX_SINGLE_PROMPT,
+    MAX_TOTAL,
+    MIN_SHOT,
+    MIN_TOTAL,
+)
 from shotc.language import media
 from shotc.language.prompts import compose, sound_sent
 from shotc.language.settings import Value, resolve
 from shotc.language.syntax import Cue, Element, Reference, Scene, Script, Shot, Voice
 from shotc.suggest import did_you_mean
-
-MAX_ELEMENTS, MAX_SHOTS = 3, 5
-MIN_TOTAL, MAX_TOTAL, MIN_SHOT, MAX_SHOT = 3, 15, 1, 12
-MAX_SINGLE_PROMPT, MAX_MULTI_PROMPT, CUE_WEIGHT = 2500, 500, 37
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-MEDIA_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".mp4", ".mov"})
+from shotc.kling import HTTP_URL as _URL
+from shotc.kling import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from shotc.kling import SPACE as _SPACE
+
+MEDIA_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
 
 # Directive keywords in the order they are tried; FIRST/LAST FRAME are two words.
 _DIRECTIVE = re.compile(r"(SCENE|SHOT|ELEMENT|INCLUDE|FIRST\s+FRAME|LAST\s+FRAME)(?=\s|$)")
@@ -30,8 +34,6 @@ _KIND_OF_KEYWORD = {
 }
 _SETTING = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)\s*:(?!//)")
 _PREFIX = re.compile(r"(?i:(image|video))\s+(?=\S)")
-_URL = re.compile(r"(?i:https?)://")
-_SPACE = re.compile(r"\s")
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,19 +4,16 @@ its kind (image or video, by extension and prefix), and local paths as `file://`
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from shotc.diagnostics import Span
+from shotc.kling import HTTP_URL as _URL
+from shotc.kling import MAX_IMAGE_BYTES as MAX_IMAGE_BYTES
+from shotc.kling import SPACE as _SPACE
+from shotc.kling import extension, media_kind
 from shotc.language.lexer import Line, split_prefix
 from shotc.language.syntax import Reference
-
-IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png"})
-VIDEO_EXTENSIONS = frozenset({".mp4", ".mov"})
-MAX_IMAGE_BYTES = 10 * 1024 * 1024
-_URL = re.compile(r"(?i:https?)://")
-_SPACE = re.compile(r"\s")
 
 
 def reference_of(line: Line, file: str) -> Reference | None:
@@ -35,14 +32,6 @@ def is_url(target: str) -> bool:
     return _URL.match(target) is not None
 
 
-def extension(target: str) -> str:
-    """The lower-cased extension of the URL's path (query, fragment ignored) or of the path."""
-    path = _url_path(target) if is_url(target) else target
-    name = path.replace("\\", "/").rsplit("/", 1)[-1]
-    dot = name.rfind(".")
-    return name[dot:].lower() if dot > 0 else ""
-
-
 def _url_path(url: str) -> str:
     try:
         return urlsplit(url).path
@@ -58,18 +47,15 @@ def kind_of(ref: Reference) -> tuple[str | None, str | None]:
         except ValueError:
             return None, "this URL cannot be parsed (check its host)"
     ext = extension(ref.target)
-    if ext in IMAGE_EXTENSIONS:
-        kind = "image"
-    elif ext in VIDEO_EXTENSIONS:
-        kind = "video"
-    elif ext:
+    kind = media_kind(ext)
+    if kind is None and ext:
         return (
             None,
             f"`{ext}` is not a supported media type (images: .jpg .jpeg .png; videos: .mp4 .mov)",
         )
-    elif not is_url(ref.target):
+    if kind is None and not is_url(ref.target):
         return None, "a local file needs a known extension (.jpg .jpeg .png .mp4 .mov)"
-    else:
+    if kind is None:
         kind = ref.prefix or "image"
     if ref.prefix and ref.prefix != kind:
         return None, f"the `{ref.prefix}` prefix contradicts the `{ext}` extension"

@@ -3,17 +3,16 @@ and normalises their values. Keys are case-insensitive; enum values match in any
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from shotc.diagnostics import Diagnostic
+from shotc.kling import UNSAFE_IN_URL as _UNSAFE_IN_URL
 from shotc.language.syntax import Setting
 from shotc.suggest import did_you_mean
 
 # white space and control characters (C0, DEL, C1): urlsplit silently drops some of them
-_UNSAFE_IN_URL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 KEYS = ("Title", "Model", "Mode", "Aspect", "Sound", "Callback")
 _ENUMS: dict[str, dict[str, str | bool]] = {
     "model": {"kling-3.0/video": "kling-3.0/video", "kling-3.0": "kling-3.0/video"},

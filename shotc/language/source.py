@@ -3,17 +3,15 @@ parser and AST builder. Also reports characters no script should hold (E100)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from shotc.diagnostics import Diagnostic, Span
+from shotc.kling import CONTROL as _CONTROL
 from shotc.language.builder import build_script
 from shotc.language.lexer import tokenize
 from shotc.language.parser import parse
 from shotc.language.syntax import Script
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class SourceError(Exception):
@@ -31,6 +29,12 @@ def read_text(path: Path) -> str:
         raise SourceError(exc.strerror or "cannot be read") from None
     except ValueError:  # a NUL byte in the path
         raise SourceError("not a valid file name") from None
+    return decode(data)
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 text, a leading BOM removed: the one decoding of every file shotc reads (scripts,
+    request JSON, stdin). SourceError naming the first bad byte and its line otherwise."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

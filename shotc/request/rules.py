@@ -3,28 +3,35 @@
 Checked on a request dict after the schema (`validate_all` runs both): the duration is the sum
 of the shots (E301; kie's own multi-shot example says "5" for 3 + 3, and the sum is the safe
 reading), each `@cue` counts 37 characters toward a shot's 500 (E306), every cue names an
-element of the request (E201), media URLs have a type their place accepts (E402), and the
+element of the request (E201), media URLs have a type their place accepts (E402), no text
+holds a control character a script cannot hold (E100, so `decompile` never writes what fails
+to build), and the
 warnings kie.ai's docs call for. Each rule looks only at the parts it needs and skips any part
 whose structure is unsound (the schema reports those), so no JSON input makes it raise.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from shotc.kling import CUE as _CUE
+from shotc.kling import CUE_WEIGHT as CUE_LENGTH
+from shotc.kling import DEFAULT_DURATION as _DEFAULT_DURATION
+from shotc.kling import (
+    ELEMENT_VIDEOS,
+    MAX_ELEMENT_IMAGES,
+    MAX_ELEMENTS,
+    MAX_TOTAL,
+    MIN_ELEMENT_IMAGES,
+    MIN_TOTAL,
+    extension,
+    first_control,
+    media_kind,
+)
+from shotc.kling import MAX_MULTI_PROMPT as MULTI_SHOT_PROMPT_MAX
+from shotc.kling import NAME as _NAME
 from shotc.request.validation import SchemaViolation, sort_violations, validate_request
-
-CUE_LENGTH = 37  # kie.ai counts each @element cue as this many characters
-MULTI_SHOT_PROMPT_MAX = 500
-IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png"})
-VIDEO_EXTENSIONS = frozenset({"mp4", "mov"})
-
-# In a request every `@` followed by name characters is a cue: `@@` escapes exist only in
-# .shot source, which sends them as a single literal `@`.
-_CUE = re.compile(r"@([A-Za-z0-9_-]+)")
-_NAME = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def validate_all(request: object) -> list[SchemaViolation]:
@@ -59,7 +66,6 @@ def check_request_rules(request: Mapping[str, Any]) -> list[SchemaViolation]:
                 "sound is false in a multi-shot request: kie.ai generates multi-shot "
                 "video with sound (a client author saw it reject false)",
                 "W502",
-                "warning",
             )
         )
     return sort_violations(out)
@@ -99,16 +105,17 @@ def _durations(
         return
     total = sum(s for s in seconds if s is not None)
     parts = " + ".join(str(s) for s in seconds)
-    if not 3 <= total <= 15:
+    if not MIN_TOTAL <= total <= MAX_TOTAL:
         out.append(
             SchemaViolation(
                 "input.multi_prompt",
-                f"the shots total {total} s ({parts}); a request must total 3 to 15 s",
+                f"the shots total {total} s ({parts}); a request must total "
+                f"{MIN_TOTAL} to {MAX_TOTAL} s",
                 "E301",
             )
         )
     duration = inp.get("duration")
-    if duration is None and total != 5:
+    if duration is None and total != _DEFAULT_DURATION:
         out.append(
             SchemaViolation(
                 "input.duration",
@@ -142,11 +149,13 @@ def _prompts(
     prompt = inp.get("prompt")
     if isinstance(prompt, str) and prompt and not prompt.strip():
         out.append(SchemaViolation("input.prompt", "the prompt is only white space", "E311"))
+    _control("input.prompt", prompt, out)
     for i, shot in shots:
         text = shot.get("prompt")
         if not isinstance(text, str):
             continue
         path = f"input.multi_prompt[{i}].prompt"
+        _control(path, text, out)
         if text and not text.strip():
             out.append(SchemaViolation(path, "the shot's prompt is only white space", "E311"))
         counted = _cue_count_length(text)
@@ -159,6 +168,21 @@ def _prompts(
                     "E306",
                 )
             )
+
+
+def _control(path: str, text: object, out: list[SchemaViolation]) -> None:
+    """E100, as in a script: a control character (C0 but tab and line breaks, DEL, C1) in
+    text that a script would have written, which no script can hold."""
+    char = first_control(text) if isinstance(text, str) else None
+    if char is not None:
+        out.append(
+            SchemaViolation(
+                path,
+                f"holds control character U+{ord(char):04X}; a .shot script cannot say it "
+                "(the compiler refuses it as E100), and kie.ai's behaviour with it is unknown",
+                "E100",
+            )
+        )
 
 
 def _cues(
@@ -193,7 +217,6 @@ def _cues(
                     f"input.kling_elements[{i}]",
                     f"element `{name}` is never cued (@{name}) in the prompts",
                     "W501",
-                    "warning",
                 )
             )
 
@@ -211,10 +234,12 @@ def _unknown_cue(name: str, names: list[str]) -> str:
 def _element_rules(
     elements: list[tuple[int, Mapping[str, Any]]], out: list[SchemaViolation]
 ) -> None:
-    if len(elements) > 3:
+    if len(elements) > MAX_ELEMENTS:
         out.append(
             SchemaViolation(
-                "input.kling_elements", f"{len(elements)} elements; at most 3 per request", "E304"
+                "input.kling_elements",
+                f"{len(elements)} elements; at most {MAX_ELEMENTS} per request",
+                "E304",
             )
         )
     first: dict[str, int] = {}
@@ -247,6 +272,7 @@ def _element_rules(
                     path + ".description", "the description is only white space", "E204"
                 )
             )
+        _control(path + ".description", description, out)
         images = element.get("element_input_urls")
         videos = element.get("element_input_video_urls")
         if isinstance(images, list) and isinstance(videos, list):
@@ -258,7 +284,9 @@ def _element_rules(
                     "E305",
                 )
             )
-        elif isinstance(images, list) and not 2 <= len(images) <= 4:
+        elif isinstance(images, list) and not (
+            MIN_ELEMENT_IMAGES <= len(images) <= MAX_ELEMENT_IMAGES
+        ):
             out.append(
                 SchemaViolation(
                     path + ".element_input_urls",
@@ -266,7 +294,7 @@ def _element_rules(
                     "E305",
                 )
             )
-        elif isinstance(videos, list) and len(videos) != 1:
+        elif isinstance(videos, list) and len(videos) != ELEMENT_VIDEOS:
             out.append(
                 SchemaViolation(
                     path + ".element_input_video_urls",
@@ -281,34 +309,18 @@ def _element_rules(
                     "video elements were in kie.ai's Feb 2026 "
                     "docs and are gone from the Apr 2026 ones; they may stop working",
                     "W504",
-                    "warning",
                 )
             )
-
-
-def extension(url: str) -> str:
-    """The lower-cased extension of a URI's path ("" for none), query and fragment ignored."""
-    rest = url.split("#", 1)[0].split("?", 1)[0]
-    scheme, colon, after = rest.partition(":")
-    if colon and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*", scheme):
-        rest = after
-    if rest.startswith("//"):
-        rest = rest[2:]
-        rest = rest[rest.index("/") :] if "/" in rest else ""  # drop the authority
-    name = rest.rsplit("/", 1)[-1]
-    dot = name.rfind(".")
-    # A leading dot names a hidden file, not an extension (as in the compiler).
-    return name[dot + 1 :].lower() if dot > 0 else ""
 
 
 def _media_problem(url: str, kind: str) -> str | None:
     ext = extension(url)
     if not ext:
         return None  # kie.ai fetches it; the place says what kind it must be
-    if ext in (IMAGE_EXTENSIONS if kind == "image" else VIDEO_EXTENSIONS):
+    if media_kind(ext) == kind:
         return None
     wanted = ".jpg, .jpeg or .png" if kind == "image" else ".mp4 or .mov"
-    return f"`.{ext}` is not a supported {kind} type here ({wanted})"
+    return f"`{ext}` is not a supported {kind} type here ({wanted})"
 
 
 def _media(
@@ -354,6 +366,5 @@ def _frames(
                 "the prompts use elements but there is no first frame; "
                 "kie.ai's English docs ask for image_urls when elements are referenced",
                 "W503",
-                "warning",
             )
         )

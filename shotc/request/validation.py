@@ -1,9 +1,9 @@
 """Stage "JSON Schema validation": check a createTask request against the request schema.
 
-`validate_request` runs the generated stdlib validator
-(`shotc.request._generated_validator`) first and
-imports jsonschema only when that says no, to explain why: `shotc build` validates every request
-it emits, and a valid request must not pay for importing jsonschema. Each violation names a JSON
+`validate_request` runs the validator fastjsonschema generated
+(`shotc.request._generated_validator`) first and imports jsonschema only when that says no, to
+explain why: `shotc build` validates every request it emits, and a valid request must not pay
+for importing jsonschema. Each violation names a JSON
 path (`input.multi_prompt[2].duration`, `$` for the root) and, where the same rule exists in the
 compiler, its diagnostic code. The Kling rules beyond the schema are in `shotc.request.rules`.
 """
@@ -12,12 +12,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from shotc.request._generated_validator import is_uri, is_valid
+from fastjsonschema import JsonSchemaException
+
+from shotc.diagnostics import severity_of
+from shotc.kling import is_uri
+from shotc.request._generated_validator import (
+    validate_urn_shotc_schema_kling_3_0_video_create_task_request as _generated,
+)
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -34,7 +40,11 @@ class SchemaViolation:
     path: str
     message: str
     code: str | None
-    severity: str = "error"
+    severity: str = ""  # "" means: from the code (shotc.diagnostics.severity_of)
+
+    def __post_init__(self) -> None:
+        if not self.severity:
+            object.__setattr__(self, "severity", severity_of(self.code))
 
     @property
     def is_error(self) -> bool:
@@ -61,9 +71,21 @@ def _schema_text() -> str:
     return resources.files("shotc.request").joinpath(SCHEMA_RESOURCE).read_text("utf-8")
 
 
+_validate: Callable[[object], object] = _generated
+
+
+def is_valid(request: object) -> bool:
+    """Whether `request` satisfies the schema, by the generated fastjsonschema code."""
+    try:
+        _validate(request)
+    except JsonSchemaException:
+        return False
+    return True
+
+
 @cache
 def jsonschema_validator() -> Draft202012Validator:
-    """A jsonschema validator equivalent to the generated `is_valid` (same `uri` rule)."""
+    """A jsonschema validator equivalent to `is_valid` (the same `uri` rule, shotc.kling's)."""
     from jsonschema import Draft202012Validator, FormatChecker
 
     checker = FormatChecker(formats=())
@@ -172,7 +194,8 @@ def _show(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _json_type(value: object) -> str:
+def json_type(value: object) -> str:
+    """A JSON value's type as a message names it (`a string`, `an array`, `null`)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -267,7 +290,7 @@ def _message(
     if keyword == "type":
         wanted = [value] if isinstance(value, str) else list(value)
         names = " or ".join(_TYPE_NAMES.get(str(t), str(t)) for t in wanted)
-        return f"must be {names}, not {_json_type(instance)} ({_show(instance)})"
+        return f"must be {names}, not {json_type(instance)} ({_show(instance)})"
     if keyword == "const":
         return f"must be {_show(value)}, not {_show(instance)}"
     if keyword == "enum":

@@ -37,6 +37,7 @@ from shotc.run.report import (
 )
 from shotc.run.scene_key import DigestCache
 from shotc.run.untrusted import terminal
+from shotc.terminal import interactive
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +68,9 @@ def _compile(
         return 4
     if result.diagnostics:
         from shotc.render import render_diagnostics
+        from shotc.terminal import use_colour
 
-        colour = streams.err.isatty() and "NO_COLOR" not in os.environ
-        streams.err.write(render_diagnostics(result.diagnostics, colour))
+        streams.err.write(render_diagnostics(result.diagnostics, use_colour(streams.err)))
         streams.err.flush()
     if not result.ok:
         say(streams, "nothing was sent: fix the errors above first")
@@ -294,8 +295,7 @@ def _run_locked(
     stop = threading.Event()
     settings = config.run
     downloader = Downloader.from_settings(settings, stop)
-    live = streams.err.isatty() and os.environ.get("TERM") != "dumb"
-    progress = Progress(streams.err, live=live)
+    progress = Progress(streams.err, live=interactive(streams.err))
     orch = Orchestrator(
         jobs,
         {lp: lg for lp, lg in ledgers.items() if lg is not None},

@@ -31,18 +31,21 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from shotc.diagnostics import Span
+from shotc.kling import CONTROL as _CONTROL  # E100 in a source file
+from shotc.kling import CUE as _CUE
+from shotc.kling import HTTP_URL as _HTTP
+from shotc.kling import extension
+from shotc.kling import media_kind as _kind
 from shotc.language.checks import slugify
 from shotc.language.dialogue import shape_of
 from shotc.language.lexer import classify
-from shotc.language.media import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS, extension, file_uri
+from shotc.language.media import file_uri
 from shotc.language.prose import wrong_case_directive
 from shotc.language.settings import check
 from shotc.language.syntax import Setting
+from shotc.request.validation import json_type as _json_type
 from shotc.tools import spoken
 
-_CUE = re.compile(r"@([A-Za-z0-9_-]+)")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # E100 in a source file
-_HTTP = re.compile(r"(?i:https?)://")
 _FILE = re.compile(r"(?i:file):")
 _NOWHERE = Span("", 0, 0, 0, 0)
 
@@ -136,11 +139,6 @@ def _entry(item: object, title: str, file: str, at: str) -> tuple[list[Entry], l
             "data", "a kie.ai answer without `param`: only a recordInfo answer holds a request"
         )
     return [Entry(title, file, at, item)], []
-
-
-def _json_type(value: object) -> str:
-    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
-    return "null" if value is None else names.get(type(value), type(value).__name__)
 
 
 def decompile(entries: Sequence[Entry]) -> Decompiled:
@@ -382,12 +380,6 @@ class _SceneWriter:
         if name in self.voices:
             lines.append("  Voice: " + _escape(self.voices[name]))
         self.elements.append((name, "\n".join(lines), path))
-
-
-def _kind(ext: str) -> str | None:
-    if ext in IMAGE_EXTENSIONS:
-        return "image"
-    return "video" if ext in VIDEO_EXTENSIONS else None
 
 
 def _escape(text: str) -> str:

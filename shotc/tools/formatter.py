@@ -22,13 +22,13 @@ import re
 from dataclasses import dataclass, field
 
 from shotc.diagnostics import Span
+from shotc.kling import DURATION as _DURATION
 from shotc.language.dialogue import shape_of
 from shotc.language.lexer import Line, classify, split_lines, split_prefix
 from shotc.language.prose import wrong_case_directive
 from shotc.language.settings import KEYS, check
 from shotc.language.syntax import Setting
 
-_DURATION = re.compile(r"([0-9]+)\s*[sS]?")
 _HEADER = re.compile(r"@([A-Za-z0-9_-]+)\s*:(.*)")
 _BLOCK_ENDS = frozenset({"SETTING", "FIRST_FRAME", "LAST_FRAME", "INCLUDE"})
 _SECTIONS = frozenset({"SCENE", "SHOT", "ELEMENT"})

@@ -1,0 +1,92 @@
+"""The CLI's shared pieces: click options as decorators (as sqlite-utils does), so a flag that
+several commands take is spelled once, and the one error-to-exit handler every command uses to
+turn a failure into a one-line message on stderr and its exit code (`shotc.exits.ExitCode`).
+
+Importing this module loads click only; the stage modules named in `failure` are imported
+when there is a failure to classify.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn, TypeVar
+
+import click
+
+from shotc.exits import ExitCode
+
+F = TypeVar("F", bound=Callable[..., object])
+MODES = click.Choice(["std", "pro", "4K"])  # shotc.kling.MODES, spelled for click
+
+
+def files_argument(*, allow_dash: bool = False, required: bool = True) -> Callable[[F], F]:
+    """FILES...: the scripts or request files a command reads (`-` is stdin when allowed)."""
+    kind = click.Path(allow_dash=allow_dash, path_type=Path)
+    return click.argument("files", nargs=-1, required=required, type=kind)
+
+
+def format_option(help: str) -> Callable[[F], F]:
+    """--format human|json."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["human", "json"]),
+        default="human",
+        show_default=True,
+        help=help,
+    )
+
+
+def json_option(help: str = "Print JSON for machines.") -> Callable[[F], F]:
+    """--json, as the online commands take it."""
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def mode_option() -> Callable[[F], F]:
+    return click.option(
+        "--mode", type=MODES, help="Override every scene's mode (std drafts cheaply)."
+    )
+
+
+def config_option() -> Callable[[F], F]:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(path_type=Path, dir_okay=False),
+        help="Settings file (default: shotc.toml beside the first script).",
+    )
+
+
+# -- errors to exit codes -----------------------------------------------------------------
+
+
+def say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def failure(exc: BaseException, path: object = None, *, writing: bool = False) -> ExitCode:
+    """Say on stderr what `exc` means for the file at `path` and return the exit code: an
+    unreadable or undecodable file, or one that cannot be written, is local I/O (4); a
+    compiler bug is an error (1). Anything else is not a user's failure: it is raised again."""
+    from shotc.language.compiler import CompilerBug, ScriptReadError
+    from shotc.language.source import SourceError
+
+    if isinstance(exc, ScriptReadError):
+        say(f"shotc: cannot read {exc.path}: {exc.reason}")
+        return ExitCode.IO
+    if isinstance(exc, CompilerBug):
+        say(f"shotc: internal error: {exc}")
+        return ExitCode.ERRORS
+    if isinstance(exc, SourceError | OSError):
+        reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
+        verb = "write" if writing else "read"
+        say(f"shotc: cannot {verb} {path}: {reason}")
+        return ExitCode.IO
+    raise exc
+
+
+def fail(exc: BaseException, path: object = None, *, writing: bool = False) -> NoReturn:
+    """`failure`, then exit with its code."""
+    sys.exit(failure(exc, path, writing=writing))
