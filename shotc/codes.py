@@ -34,6 +34,11 @@ def _table() -> dict[str, CodeInfo]:
         ("E206", "unknown setting key", "the key"),
         ("E207", "invalid or empty setting value", "the value (the key when empty)"),
         ("E208", "setting not allowed here", "the line"),
+        (
+            "E214",
+            "a scene id longer than 120 characters (its clips' file names must fit any file system)",
+            "the `SCENE` line (a file without scenes: its first `SHOT` line)",
+        ),
         ("E301", "a scene's total duration outside 3 to 15 s", "the `SCENE` line"),
         ("E302", "a multi-shot scene's shot outside 1 to 12 s", "that `SHOT` line"),
         ("E303", "more than 5 shots in a scene", "the sixth `SHOT` line"),

@@ -8,14 +8,14 @@ import os
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from shotc.diagnostics import Diagnostic
 from shotc.language import media
 from shotc.language.settings import Value, resolve
 from shotc.language.syntax import Element, Reference, Scene, Script, Shot
-from shotc.suggest import did_you_mean
+from shotc.suggest import Suggester
 
 MAX_ELEMENTS, MAX_SHOTS = 3, 5
 MIN_TOTAL, MAX_TOTAL, MIN_SHOT, MAX_SHOT = 3, 15, 1, 12
@@ -156,6 +156,7 @@ class SceneContext:
     elements: dict[str, ResolvedElement | None]  # declared names (None: declared, invalid)
     base: Path
     checker: MediaChecker
+    guesses: Suggester = field(default_factory=Suggester)  # did-you-mean for cues, bounded
 
 
 def check_scene(
@@ -336,7 +337,7 @@ def _cues(
     for shot in scene.shots:
         for cue in shot.cues:
             if cue.name not in ctx.elements:
-                guess = did_you_mean(cue.name, ctx.elements)
+                guess = ctx.guesses.guess(cue.name, ctx.elements)
                 diags.append(
                     Diagnostic(
                         "E201",
@@ -384,3 +385,25 @@ def unused_elements(script: Script, cued: set[str], diags: list[Diagnostic]) -> 
 
 def cued_names(scenes: Sequence[Scene]) -> set[str]:
     return {cue.name for scene in scenes for shot in scene.shots for cue in shot.cues}
+
+
+# language-1.1 §6: clips are files named after the scene id (plus a take and a suffix), and
+# file names stop at 255 bytes on common file systems; 120 leaves room for what run adds.
+MAX_SCENE_ID = 120
+
+
+def check_scene_id(scene: Scene, scene_id: str, diags: list[Diagnostic]) -> None:
+    """E214 for a scene id too long to name its clips, at the SCENE line (first SHOT line)."""
+    if len(scene_id) <= MAX_SCENE_ID:
+        return
+    diags.append(
+        Diagnostic(
+            "E214",
+            f"the scene id `{scene_id[:40]}…` is {len(scene_id)} characters long, "
+            f"over {MAX_SCENE_ID}",
+            scene.span,
+            "rename the file (its stem is the scene id), or add a shorter `SCENE` line"
+            if scene.implicit
+            else "shorten the title: the scene id names its clips' files",
+        )
+    )
