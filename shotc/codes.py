@@ -36,7 +36,8 @@ def _table() -> dict[str, CodeInfo]:
         ("E208", "setting not allowed here", "the line"),
         (
             "E214",
-            "a scene id longer than 120 characters (its clips' file names must fit any file system)",
+            "a scene id longer than 120 characters "
+            "(its clips' file names must fit any file system)",
             "the `SCENE` line (a file without scenes: its first `SHOT` line)",
         ),
         ("E301", "a scene's total duration outside 3 to 15 s", "the `SCENE` line"),
