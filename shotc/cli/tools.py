@@ -73,6 +73,8 @@ def fmt_command(files: tuple[Path, ...], check: bool) -> None:
     Directive keywords upper case, settings `Key: value`, `Ns` durations, references indented
     two spaces, one blank line between blocks, no trailing white space. Comments, notes and
     prose are kept byte for byte. A file with errors is left untouched and its errors shown.
+    A symlink's target is rewritten (the link stays); a file with several hard links is
+    written in place so that all its names keep pointing at it.
     """
     status = 0
     for path in files:
