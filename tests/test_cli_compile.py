@@ -141,7 +141,8 @@ def test_check_and_build_do_not_import_the_run_machinery(tmp_path: Path, command
         "from shotc.cli import main\n"
         f"try:\n    main([{command!r}, {path!r}])\nexcept SystemExit:\n    pass\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('httpx', 'httpcore', 'lark', 'jsonschema') or m.startswith('shotc.run'))\n"
+        "('httpx', 'httpcore', 'lark', 'jsonschema', 'av', 'opentimelineio') "
+        "or m.startswith(('shotc.run', 'shotc.film')))\n"
         "print(','.join(heavy), file=sys.stderr)\n"
     )
     done = subprocess.run(

@@ -44,14 +44,44 @@ def _report(result: CompileResult) -> None:
     show_default=True,
     help="json: one object per diagnostic per line, on stdout.",
 )
-def check_command(files: tuple[Path, ...], fmt: str) -> None:
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Check again on every save of FILES or of a file they include (Ctrl-C stops).",
+)
+def check_command(files: tuple[Path, ...], fmt: str, watch: bool) -> None:
     """Parse and check FILES; print every diagnostic. Exit 1 on errors."""
+    if watch:
+        _watch(files, fmt)
     result = _compile(files, for_build=False)
     if fmt == "json":
         sys.stdout.write(render_json_lines(result.diagnostics))
     else:
         _report(result)
     sys.exit(0 if result.ok else EXIT_ERRORS)
+
+
+def _watch(files: tuple[Path, ...], fmt: str) -> None:
+    from shotc.cli.watch import watch
+
+    def once() -> None:
+        try:
+            result = compile_paths(list(files), for_build=False)
+        except ScriptReadError as exc:
+            click.echo(f"shotc: cannot read {exc.path}: {exc.reason}", err=True)
+            return
+        if fmt == "json":
+            sys.stdout.write(render_json_lines(result.diagnostics))
+            sys.stdout.flush()
+        else:
+            _report(result)
+            if not result.diagnostics:
+                click.echo("no problems", err=True)
+
+    try:
+        watch(files, once)
+    except KeyboardInterrupt:
+        sys.exit(130)
 
 
 @click.command("build")

@@ -23,6 +23,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("shotc.cli.run", "run_command", "Upload, submit, follow and download."),
     "status": ("shotc.cli.run", "status_command", "Show the ledger, refreshed from kie.ai."),
     "credits": ("shotc.cli.run", "credits_command", "Show the account balance."),
+    "lsp": ("shotc.cli.lsp", "lsp_command", "Run the language server for editors (stdio)."),
 }
 
 

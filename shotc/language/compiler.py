@@ -27,7 +27,7 @@ from shotc.language.checks import (
 )
 from shotc.language.settings import Value, resolve
 from shotc.language.source import ParsedFile, SourceError, parse_text, read_text
-from shotc.language.syntax import Element, Include
+from shotc.language.syntax import Element, Include, Script
 from shotc.request.emit import request_for
 
 MAX_INCLUDE_DEPTH = 100
@@ -65,6 +65,8 @@ class CompiledScene:
 class CompileResult:
     scenes: list[CompiledScene] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # every file read (scripts and their includes), parsed: the editor reuses them
+    files: dict[Path, Script] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -302,7 +304,8 @@ def _compile(paths: Sequence[Path], for_build: bool, sources: Mapping[Path, str]
         session.compile_file(key, for_build, scenes)
     session.settle_e305()
     diagnostics = sorted_diagnostics(list(dict.fromkeys(session.diagnostics)))
-    result = CompileResult(scenes, diagnostics)
+    files = {key: parsed.script for key, parsed in session.parsed.items()}
+    result = CompileResult(scenes, diagnostics, files)
     if for_build and result.ok:
         _validate(scenes)
     return result

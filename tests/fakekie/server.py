@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -78,6 +79,9 @@ class FakeKie:
         self.results_expired = False  # result URLs answer 404
         self.record_errors = 0  # the next N recordInfo answer body code 500
         self.refuse_uploads = False  # createTask answers 422 "cannot fetch" for any upload
+        # Makes a task's result file from its createTask body (e.g. fakekie.clips.result_clip
+        # for real MP4s); None: clip_bytes, a tiny MP4-looking file.
+        self.result_file: Callable[[Any], bytes] | None = None
         # What happened.
         self.creates: list[CreateRecord] = []
         self.tasks: dict[str, Task] = {}
@@ -299,7 +303,11 @@ def _handler_for(fake: FakeKie) -> type[BaseHTTPRequestHandler]:
             if parts.path.startswith("/results/"):
                 task_id = parts.path[len("/results/") :].removesuffix(".mp4")
                 known = task_id in fake.tasks and not fake.results_expired
-                self._file(clip_bytes(task_id) if known else None, "video/mp4")
+                data = None
+                if known:
+                    make = fake.result_file
+                    data = make(fake.tasks[task_id].body) if make else clip_bytes(task_id)
+                self._file(data, "video/mp4")
                 return
             if not self._authorized():
                 return
