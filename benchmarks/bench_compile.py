@@ -4,8 +4,11 @@
    jsonschema, click"` (medians of alternating runs, bytecode compiled); target <= 0.75
 2. a generated 10,000-scene script: wall time (target <= 1.5 s) and peak RSS (<= 150 MB)
 3. per-scene cost at 10,000 scenes versus at 100 (target: within 1.25x)
+4. `check` in process, 100,000 lines versus 1,000,000 (issue 7: linear time; target: the
+   per-line cost within 1.5x), for scenes, typo cues against many elements and one error per
+   line, diagnostics rendered as people see them; and an include diamond 25 levels deep
 
-Run: python benchmarks/bench_compile.py [--runs N]
+Run: python benchmarks/bench_compile.py [--runs N] [--lines-only]
 """
 
 from __future__ import annotations
@@ -61,7 +64,11 @@ def run(argv: list[str]) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=21)
+    parser.add_argument("--lines-only", action="store_true", help="only figure 4")
     args = parser.parse_args()
+    if args.lines_only:
+        lines()
+        return
     shotc = [PYTHON, "-m", "shotc", "build"]
     subprocess.run(
         [PYTHON, "-m", "compileall", "-q", str(Path(__file__).parents[1] / "shotc")], check=False
@@ -99,6 +106,7 @@ def main() -> None:
         )
         print("targets: 10,000 scenes <= 1.5 s wall and <= 150 MB peak RSS")
         in_process(files)
+    lines()
 
 
 def in_process(files: dict[int, Path]) -> None:
@@ -121,6 +129,63 @@ def in_process(files: dict[int, Path]) -> None:
         f"in-process per-scene cost: {small * 1e6:6.1f} us at 100, {large * 1e6:6.1f} us at "
         f"10,000 -> {large / small:5.2f}x"
     )
+
+
+def _line_shapes(n: int) -> dict[str, str]:
+    """Scripts of about n lines that stress one part each."""
+    cast = "".join(
+        f"ELEMENT @el{i}: thing {i}\n  https://x.test/{i}a.png\n  https://x.test/{i}b.png\n\n"
+        for i in range(1000)
+    )
+    return {
+        "scenes": "".join(
+            f"SCENE Scene {i}\nSHOT 3s\nThe dog runs into room {i}.\n\n" for i in range(n // 4)
+        ),
+        "typo cues": cast + "SHOT 5s\n" + "".join(f"The @el{i}x runs.\n" for i in range(n - 4000)),
+        "an error a line": "".join(f"Colour{i % 7}: red\n" for i in range(n)),
+    }
+
+
+def lines() -> None:
+    """Figure 4: `check` (compile and render) is linear in the number of lines."""
+    from shotc.language.compiler import compile_paths
+    from shotc.render import render_diagnostics
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cost: dict[tuple[str, int], float] = {}
+        for n in (100_000, 1_000_000):
+            for name, text in _line_shapes(n).items():
+                path = Path(tmp) / "film.shot"
+                path.write_text(text, "utf-8")
+                start = time.perf_counter()
+                result = compile_paths([path], for_build=False)
+                render_diagnostics(result.diagnostics)
+                wall = time.perf_counter() - start
+                cost[name, n] = wall / n
+                print(f"check {name:16} {n:>9,} lines: {wall:6.2f} s", flush=True)
+        for name in _line_shapes(0):
+            ratio = cost[name, 1_000_000] / cost[name, 100_000]
+            print(f"per-line cost of {name:16}: 1M / 100k = {ratio:4.2f}x   (target <= 1.5x)")
+        diamond(Path(tmp))
+
+
+def diamond(root: Path) -> None:
+    """25 levels of two files each including both files below: 2^25 include paths."""
+    from shotc.language.compiler import compile_paths
+
+    depth = 25
+    for level in range(depth):
+        below = f"INCLUDE l{level + 1}a.shot\nINCLUDE l{level + 1}b.shot\n"
+        for side in "ab":
+            text = (
+                below if level + 1 < depth else ""
+            ) + f"Mode: std\n\nELEMENT @e{level}{side}: x\n"
+            (root / f"l{level}{side}.shot").write_text(text + "  https://x.test/a.png\n", "utf-8")
+    film = root / "diamond.shot"
+    film.write_text("INCLUDE l0a.shot\nINCLUDE l0b.shot\n\nSHOT 5s\nx\n", "utf-8")
+    start = time.perf_counter()
+    compile_paths([film], for_build=False)
+    print(f"check of an include diamond {depth} deep: {time.perf_counter() - start:6.3f} s")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ error, a retired code or an unknown code is a usage error (exit 2).
 
 from __future__ import annotations
 
+import os
 import tomllib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -21,11 +22,17 @@ class AllowError(Exception):
     """A code that cannot be allowed, or an unreadable `allow` key; the message is one line."""
 
 
-def _config(explicit: Path | None, scripts: Sequence[Path]) -> Path | None:
+def find_config(explicit: Path | None, scripts: Sequence[Path]) -> Path | None:
+    """`--config`, else `shotc.toml` beside the first script (its real directory when the
+    script is a symlink; a link loop or a missing file simply has no config)."""
     if explicit is not None:
         return explicit
     for script in scripts[:1]:
-        candidate = script.resolve().parent / CONFIG_NAME
+        try:
+            directory = script.resolve().parent
+        except (OSError, RuntimeError):  # a symlink loop: the command reports the file itself
+            directory = Path(os.path.abspath(script)).parent
+        candidate = directory / CONFIG_NAME
         if candidate.is_file():
             return candidate
     return None
@@ -64,4 +71,4 @@ def allowed_codes(
     given: Iterable[str], scripts: Sequence[Path], config: Path | None = None
 ) -> frozenset[str]:
     """The warnings to leave out: the `--allow` codes and the config's `allow` list."""
-    return frozenset(check_code(c) for c in [*given, *_from_config(_config(config, scripts))])
+    return frozenset(check_code(c) for c in [*given, *_from_config(find_config(config, scripts))])

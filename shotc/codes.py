@@ -43,6 +43,12 @@ def _table() -> dict[str, CodeInfo]:
         ("E209", "`@@` before a name character", "the `@@` and the name"),
         ("E212", "a dialogue line with no spoken text", "the line"),
         ("E213", "a second `Voice` line in one element block", "the second one"),
+        (
+            "E214",
+            "a scene id longer than 120 characters "
+            "(its clips' file names must fit any file system)",
+            "the `SCENE` line (a file without scenes: its first `SHOT` line)",
+        ),
         ("E301", "a scene's total duration outside 3 to 15 s", "the `SCENE` line"),
         ("E302", "a multi-shot scene's shot outside 1 to 12 s", "that `SHOT` line"),
         ("E303", "more than 5 shots in a scene", "the sixth `SHOT` line"),

@@ -1,13 +1,21 @@
 """Diagnostics, rendered for people: rustc-style `error[E201]: ...`, `--> file:line:col`, the
 source line, carets under the span and `= help:`. Colour only when asked (the caller asks
-`shotc.terminal.use_colour`). Also the JSON-lines form of `check --format json`."""
+`shotc.terminal.use_colour`). After SHOWN_PER_CODE diagnostics of one code in one file, the
+rest of them are one line, "and N more E201 in film.shot": a script with a million errors
+stays readable and its output small. Also the JSON-lines form of `check --format json`, which
+keeps every one."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from shotc.diagnostics import Diagnostic
+from shotc.language.source import SourceError, read_bytes
+
+SHOWN_PER_CODE = 50  # diagnostics of one code in one file shown in full; the rest are counted
 
 _WINDOW = 100  # columns of a long source line shown around the span
 _COLOURS = {
@@ -21,10 +29,10 @@ _COLOURS = {
 
 def _source_line(path: str, number: int, cache: dict[str, list[str] | None]) -> str | None:
     if path not in cache:
-        try:
-            with open(path, encoding="utf-8-sig", errors="replace", newline="") as handle:
-                cache[path] = handle.read().split("\n")
-        except OSError:
+        try:  # the source's own reader: a path swapped for a FIFO or a huge file is refused
+            text = read_bytes(Path(path)).decode("utf-8", errors="replace")
+            cache[path] = text.removeprefix("\ufeff").split("\n")
+        except SourceError:
             cache[path] = None
     lines = cache[path]
     if lines is None or not 1 <= number <= len(lines):
@@ -70,7 +78,20 @@ def render_diagnostics(diags: Sequence[Diagnostic], colour: bool = False) -> str
     if not diags:
         return ""
     cache: dict[str, list[str] | None] = {}
-    parts = [render_one(d, colour, cache) for d in diags]
+    parts: list[str] = []
+    seen: Counter[tuple[str, str]] = Counter()
+    hidden: Counter[str] = Counter()  # codes past the cap in the current file, first first
+    for index, diag in enumerate(diags):
+        key = (diag.span.file, diag.code)
+        seen[key] += 1
+        if seen[key] <= SHOWN_PER_CODE:
+            parts.append(render_one(diag, colour, cache))
+        else:
+            hidden[diag.code] += 1
+        last_of_file = index + 1 == len(diags) or diags[index + 1].span.file != diag.span.file
+        if last_of_file and hidden:
+            parts += [f"and {n} more {code} in {diag.span.file}" for code, n in hidden.items()]
+            hidden.clear()
     errors = sum(d.is_error for d in diags)
     warnings = len(diags) - errors
 

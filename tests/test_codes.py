@@ -10,6 +10,9 @@ import pytest
 
 from devtools.codes_doc import DOC_PATH, REGENERATE, render_codes_doc
 from shotc.codes import CODES, explain_page
+from shotc.diagnostics import Diagnostic
+from shotc.language.compiler import compile_paths
+from shotc.render import render_one
 
 REPO = Path(__file__).resolve().parents[1]
 SECTIONS = ("What", "Why", "Example", "Fix")
@@ -63,3 +66,57 @@ def test_codes_doc_indexes_every_code() -> None:
     for code, info in CODES.items():
         assert f"| [{code}](#{code.lower()}) | {info.severity} |" in doc
         assert f"## {code}: {info.summary}" in doc
+
+
+# Examples whose snippet cannot produce the diagnostic by itself: E310's prose is abridged on
+# the page, E403 needs an image over 10 MiB beside it.
+_EXAMPLES_NOT_SELF_CONTAINED = {"E310", "E403"}
+_ARROW = re.compile(
+    r"^(?:error|warning)\[(?P<code>[EW][0-9]+)\]: .*\n"
+    r"\s*--> (?P<file>\S+):(?P<line>[0-9]+):(?P<col>[0-9]+)$",
+    re.MULTILINE,
+)
+
+
+def _example(code: str) -> tuple[str, str, str]:
+    """(the example's source, the file it is shown as, the diagnostic text shown)."""
+    page = explain_page(code)
+    assert page is not None
+    example = page.split("## Example", 1)[1].split("## Fix", 1)[0]
+    source = re.search(r"```shot\n(.*?)```", example, re.DOTALL)
+    shown = re.search(r"```text\n(.*?)```", example, re.DOTALL)
+    assert source is not None and shown is not None, f"{code}: example without source or output"
+    arrow = next(m for m in _ARROW.finditer(shown.group(1)) if m.group("code") == code)
+    return source.group(1), arrow.group("file"), shown.group(1)
+
+
+def _compiled(code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Diagnostic]:
+    source, file, _shown = _example(code)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / file).write_text(source, "utf-8")
+    return compile_paths([Path(file)], for_build=code == "E312").diagnostics
+
+
+@pytest.mark.parametrize(
+    "code", sorted(c for c in set(CODES) - _EXAMPLES_NOT_SELF_CONTAINED if not CODES[c].became)
+)
+def test_page_example_gives_its_code_where_shown(
+    code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _source, _file, shown = _example(code)
+    arrow = next(m for m in _ARROW.finditer(shown) if m.group("code") == code)
+    where = (code, int(arrow.group("line")), int(arrow.group("col")))
+    found = {(d.code, d.span.line, d.span.column) for d in _compiled(code, tmp_path, monkeypatch)}
+    assert where in found, f"{code}: the example gives {sorted(found)}"
+
+
+@pytest.mark.parametrize("code", ["E214"])
+def test_page_example_renders_exactly(
+    code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The newest pages show the compiler's output byte for byte."""
+    _source, _file, shown = _example(code)
+    rendered = [
+        render_one(d, False, {}) for d in _compiled(code, tmp_path, monkeypatch) if d.code == code
+    ]
+    assert rendered == [shown.rstrip("\n")]

@@ -4,6 +4,7 @@ fmt is idempotent (`fmt(fmt(x)) == fmt(x)`, for any text) and keeps meaning
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -406,3 +407,60 @@ def test_includes_and_local_media_resolve_beside_the_file(tmp_path: Path) -> Non
     result = CliRunner().invoke(main, ["fmt", str(path)])
     assert result.exit_code == 0, result.stderr
     assert path.read_text("utf-8") == "INCLUDE cast/cast.shot\n\nSHOT 3s\nthe @dog\n"
+
+
+# -- where fmt writes: links stay links (docs/cli.md) ----------------------------------------
+
+UNFORMATTED, FORMATTED = "SHOT 3\nthe sea   \n", "SHOT 3s\nthe sea\n"
+
+
+def test_fmt_of_a_symlink_formats_its_target_and_keeps_the_link(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    target = write(tmp_path / "real", UNFORMATTED)
+    link = tmp_path / "film.shot"
+    link.symlink_to(Path("real") / "film.shot")  # relative, as people make them
+    result = CliRunner().invoke(main, ["fmt", str(link)])
+    assert result.exit_code == 0, result.stderr
+    assert link.is_symlink() and os.readlink(link) == os.path.join("real", "film.shot")
+    assert target.read_text("utf-8") == FORMATTED
+    assert list((tmp_path / "real").iterdir()) == [target]  # no temporary file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["film.shot", "real"]
+
+
+def test_fmt_of_a_link_to_a_link_writes_the_final_target(tmp_path: Path) -> None:
+    target = write(tmp_path, UNFORMATTED, "real.shot")
+    (tmp_path / "middle.shot").symlink_to("real.shot")
+    (tmp_path / "film.shot").symlink_to("middle.shot")
+    assert CliRunner().invoke(main, ["fmt", str(tmp_path / "film.shot")]).exit_code == 0
+    assert (tmp_path / "film.shot").is_symlink() and (tmp_path / "middle.shot").is_symlink()
+    assert target.read_text("utf-8") == FORMATTED
+
+
+def test_fmt_of_a_hard_linked_file_keeps_its_links(tmp_path: Path) -> None:
+    path = write(tmp_path, UNFORMATTED)
+    other = tmp_path / "same.shot"
+    os.link(path, other)
+    inode = path.stat().st_ino
+    result = CliRunner().invoke(main, ["fmt", str(path)])
+    assert result.exit_code == 0, result.stderr
+    assert path.stat().st_ino == other.stat().st_ino == inode
+    assert path.stat().st_nlink == 2
+    assert other.read_text("utf-8") == FORMATTED
+
+
+def test_fmt_of_a_hard_linked_file_that_shrinks_leaves_no_old_tail(tmp_path: Path) -> None:
+    path = write(tmp_path, "SHOT 3\n" + "the sea\n\n\n\n\n" * 50)
+    os.link(path, tmp_path / "same.shot")
+    assert CliRunner().invoke(main, ["fmt", str(path)]).exit_code == 0
+    assert path.read_text("utf-8") == "SHOT 3s\n" + "the sea\n\n" * 49 + "the sea\n"
+
+
+def test_fmt_of_a_plain_file_replaces_it_atomically_and_keeps_its_mode(tmp_path: Path) -> None:
+    path = write(tmp_path, UNFORMATTED)
+    path.chmod(0o640)
+    inode = path.stat().st_ino
+    assert CliRunner().invoke(main, ["fmt", str(path)]).exit_code == 0
+    assert path.stat().st_ino != inode  # a new file renamed over the old: never half written
+    assert path.stat().st_mode & 0o7777 == 0o640
+    assert path.read_text("utf-8") == FORMATTED
+    assert [p.name for p in tmp_path.iterdir()] == ["film.shot"]

@@ -3,6 +3,9 @@ and come out as diagnostics (or, for undecodable bytes, a ScriptReadError → ex
 
 from __future__ import annotations
 
+import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from hypothesis import strategies as st
 
 from shotc.cli import main
 from shotc.language.compiler import ScriptReadError, compile_paths
+from shotc.language.source import MAX_SOURCE_BYTES
 
 # Fragments that make random text look like scripts, so the search reaches deep paths.
 FRAGMENTS = [
@@ -137,3 +141,84 @@ def test_a_nul_in_an_include_path_is_e404(tmp_path: Path) -> None:
     path.write_text("INCLUDE a\x00b.shot\nSHOT 5s\nx\n", "utf-8")
     result = compile_paths([path], for_build=False)
     assert [(d.code, d.span.line) for d in result.diagnostics] == [("E404", 1), ("E100", 1)]
+
+
+# -- hostile files, not only hostile text (issue 7) ------------------------------------------
+
+
+@pytest.fixture
+def deadline() -> Iterator[None]:
+    """A regression here is a hang (opening a FIFO blocks): fail after 60 s instead."""
+
+    def expired(_signum: int, _frame: object) -> None:
+        raise TimeoutError("a hostile file made the compiler hang")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(60)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _hostile_targets(root: Path) -> dict[str, str]:
+    """Things a path can name that are not a readable script, by kind: path to give."""
+    targets = {"missing": "missing.shot", "device": "/dev/zero", "directory": "folder"}
+    (root / "folder").mkdir(exist_ok=True)
+    if hasattr(os, "mkfifo") and not (root / "pipe.shot").exists():
+        os.mkfifo(root / "pipe.shot")
+    if hasattr(os, "mkfifo"):
+        targets["fifo"] = "pipe.shot"
+    (root / "latin1.shot").write_bytes(b"Mode: std\nELEMENT @x: caf\xe9\n")
+    targets["not-utf8"] = "latin1.shot"
+    with open(root / "huge.shot", "wb") as handle:  # sparse: no disk used
+        handle.truncate(MAX_SOURCE_BYTES + 1)
+    targets["huge"] = "huge.shot"
+    (root / "loop.shot").unlink(missing_ok=True)
+    (root / "loop.shot").symlink_to("loop.shot")
+    targets["symlink-loop"] = "loop.shot"
+    return targets
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="needs SIGALRM for the deadline")
+@pytest.mark.usefixtures("deadline")
+@pytest.mark.parametrize("command", ["check", "build", "fmt", "validate", "decompile"])
+def test_hostile_paths_on_the_command_line_are_exit_4(tmp_path: Path, command: str) -> None:
+    for kind, target in _hostile_targets(tmp_path).items():
+        path = target if os.path.isabs(target) else str(tmp_path / target)
+        result = CliRunner().invoke(main, [command, path])
+        assert result.exception is None or isinstance(result.exception, SystemExit), kind
+        assert result.exit_code == 4, (kind, result.output)
+        assert len(result.stderr.strip().splitlines()) == 1, (kind, result.stderr)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="needs SIGALRM for the deadline")
+@pytest.mark.usefixtures("deadline")
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    picks=st.lists(
+        st.sampled_from(
+            ["missing", "device", "directory", "fifo", "not-utf8", "huge", "symlink-loop", "self"]
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    command=st.sampled_from(["check", "build", "fmt"]),
+)
+def test_includes_of_hostile_files_are_e404(tmp_path: Path, picks: list[str], command: str) -> None:
+    targets = {**_hostile_targets(tmp_path), "self": "film.shot"}
+    picks = [p for p in picks if p in targets]
+    film = tmp_path / "film.shot"
+    film.write_text(
+        "".join(f"INCLUDE {targets[p]}\n" for p in picks) + "\nSHOT 5s\nThe dog runs.\n", "utf-8"
+    )
+    result = compile_paths([film], for_build=False)
+    assert [(d.code, d.span.line) for d in result.diagnostics] == [
+        ("E404", line) for line in range(1, len(picks) + 1)
+    ]
+    run = CliRunner().invoke(main, [command, str(film)])
+    assert run.exception is None or isinstance(run.exception, SystemExit)
+    assert run.exit_code == 1 and "Traceback" not in run.output

@@ -9,6 +9,7 @@ reformat), 2 usage, 4 local I/O. A run goes through every file before exiting wi
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
 import os
@@ -21,7 +22,7 @@ import click
 from shotc.cli.options import fail, failure, files_argument, format_option, say
 from shotc.exits import ExitCode
 from shotc.language.compiler import CompilerBug, CompileResult, ScriptReadError, compile_paths
-from shotc.language.source import SourceError, decode, read_text
+from shotc.language.source import SourceError, decode, read_stream, read_text
 from shotc.render import render_diagnostics
 from shotc.terminal import use_colour
 from shotc.tools.decompiler import Entry, Problem, decompile, entries_of
@@ -32,10 +33,11 @@ _STDIN_NAME = "<stdin>"
 
 
 def _read(path: Path) -> str:
-    """A script's text (BOM removed); `-` is stdin. SourceError when it cannot be read."""
+    """A script's text (BOM removed); `-` is stdin. SourceError when it cannot be read: not a
+    regular file, over the size limit (stdin too: `fmt - < /dev/zero`), or not UTF-8."""
     if str(path) != STDIN:
         return read_text(path)
-    return decode(sys.stdin.buffer.read())
+    return decode(read_stream(sys.stdin.buffer))
 
 
 def compile_source(path: Path, text: str) -> CompileResult:
@@ -65,6 +67,8 @@ def fmt_command(files: tuple[Path, ...], check: bool) -> None:
     Directive keywords upper case, settings `Key: value`, `Ns` durations, references indented
     two spaces, one blank line between blocks, no trailing white space. Comments, notes and
     prose are kept byte for byte. A file with errors is left untouched and its errors shown.
+    A symlink's target is rewritten (the link stays); a file with several hard links is
+    written in place so that all its names keep pointing at it.
     """
     status: int = ExitCode.OK
     for path in files:
@@ -110,24 +114,58 @@ def _fmt_one(path: Path, check: bool) -> int:
     if formatted == text:
         return ExitCode.OK
     try:
-        _write_atomically(path, formatted)
+        _write_in_place(path, formatted)
     except OSError as exc:
         return failure(exc, path, writing=True)
     say(f"reformatted {path}")
     return ExitCode.OK
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write beside the file, then rename over it: an interrupted fmt never truncates."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _write_in_place(path: Path, text: str) -> None:
+    """Write `text` as the new content of the file `path` names (docs/cli.md, `fmt`).
+
+    A symlink is followed: its target is written and the link stays a link. A file with one
+    name is written atomically: a temporary file beside the target, flushed to disk, renamed
+    over it, so an interrupted fmt leaves the old text or the new, never a mix. A file with
+    several hard links cannot be: a rename gives one name a new file and leaves the others
+    the old text. It is written through instead (one write, then truncated to its new length,
+    then flushed), as is a file in a directory where no temporary file can be made.
+    """
+    target = Path(os.path.realpath(path))
+    info = os.stat(target)
+    data = text.encode("utf-8")
+    if info.st_nlink > 1:
+        _write_through(target, data)
+        return
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.chmod(temporary, os.stat(path).st_mode & 0o7777)
-        os.replace(temporary, path)
+        handle, temporary = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+        )
+    except PermissionError:
+        _write_through(target, data)
+        return
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, info.st_mode & 0o7777)
+        if hasattr(os, "chown") and (info.st_uid, info.st_gid) != (os.getuid(), os.getgid()):
+            with contextlib.suppress(OSError):  # keep the owner where we may (root)
+                os.chown(temporary, info.st_uid, info.st_gid)
+        os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def _write_through(target: Path, data: bytes) -> None:
+    fd = os.open(target, os.O_WRONLY)  # no O_TRUNC: the file is empty for the shortest time
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+        out.truncate()
+        out.flush()
+        os.fsync(out.fileno())
 
 
 # -- requests in, for decompile and validate ------------------------------------------------

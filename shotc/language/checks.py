@@ -27,7 +27,7 @@ from shotc.language import media
 from shotc.language.prompts import compose, sound_sent
 from shotc.language.settings import Value, resolve
 from shotc.language.syntax import Cue, Element, Reference, Scene, Script, Shot, Voice
-from shotc.suggest import did_you_mean
+from shotc.suggest import Suggester
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +168,7 @@ class SceneContext:
     checker: MediaChecker
     voices: dict[str, Voice] = field(default_factory=dict)  # declared elements' voices
     include_failed: bool = False  # an INCLUDE of the file failed (E404): cues may be missing
+    guesses: Suggester = field(default_factory=Suggester)  # did-you-mean for cues, bounded
 
 
 def check_scene(
@@ -358,7 +359,7 @@ def _cues(
         for cue in cues:
             if cue.name not in ctx.elements:
                 ok = False
-                guess = did_you_mean(cue.name, ctx.elements)
+                guess = ctx.guesses.guess(cue.name, ctx.elements)
                 if guess is None and ctx.include_failed:
                     continue  # it may be declared in the file that failed to include (E404)
                 diags.append(
@@ -413,3 +414,25 @@ def cued_names(scenes: Sequence[Scene], voices: dict[str, Voice] | None = None) 
         if voice is not None:
             names.update(cue.name for cue in voice.cues)
     return names
+
+
+# language-1.1 §6: clips are files named after the scene id (plus a take and a suffix), and
+# file names stop at 255 bytes on common file systems; 120 leaves room for what run adds.
+MAX_SCENE_ID = 120
+
+
+def check_scene_id(scene: Scene, scene_id: str, diags: list[Diagnostic]) -> None:
+    """E214 for a scene id too long to name its clips, at the SCENE line (first SHOT line)."""
+    if len(scene_id) <= MAX_SCENE_ID:
+        return
+    diags.append(
+        Diagnostic(
+            "E214",
+            f"the scene id `{scene_id[:40]}…` is {len(scene_id)} characters long, "
+            f"over {MAX_SCENE_ID}",
+            scene.span,
+            "rename the file (its stem is the scene id), or add a shorter `SCENE` line"
+            if scene.implicit
+            else "shorten the title: the scene id names its clips' files",
+        )
+    )

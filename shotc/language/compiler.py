@@ -20,6 +20,7 @@ from shotc.language.checks import (
     SceneContext,
     check_element,
     check_scene,
+    check_scene_id,
     cued_names,
     slugify,
     unused_elements,
@@ -73,10 +74,12 @@ class CompileResult:
 
 
 @dataclass(slots=True)
-class _Expansion:
-    settings: dict[str, Value]
-    elements: list[tuple[Element, Path]]  # declarations with their file's directory
-    failed: bool = False  # some INCLUDE in it failed (E404)
+class _Walk:
+    """One top-level file's walk through its includes."""
+
+    settings: dict[Path, dict[str, Value]] = field(default_factory=dict)  # files expanded
+    elements: list[tuple[Element, Path]] = field(default_factory=list)  # with their directory
+    failed: bool = False  # some INCLUDE failed (E404): cues may be missing
 
 
 class _Session:
@@ -110,34 +113,40 @@ class _Session:
             self.own_settings[key] = resolve(parsed.script.settings, self.diagnostics)
         return self.parsed[key]
 
-    def expand(self, key: Path, stack: tuple[Path, ...]) -> _Expansion:
-        parsed = self.parsed[key]
-        script = parsed.script
+    def expand(self, key: Path, stack: tuple[Path, ...], walk: _Walk) -> dict[str, Value]:
+        """The settings `key` brings (language.md §7: its includes in order, later over earlier,
+        then its own), appending the elements of every file it reaches to `walk.elements`.
+
+        Each file is expanded once per walk: a file reached again (a diamond) gives its settings
+        from `walk.settings` and adds no elements, as its elements are already in the list at
+        their first place. So the work is linear in the files and INCLUDEs, not in the paths
+        through them (a diamond 25 levels deep has 2^25 paths).
+        """
+        script = self.parsed[key].script
         base = key.parent
         settings: dict[str, Value] = {}
         items: list[tuple[int, Element | Include]] = [(e.span.line, e) for e in script.elements]
         items += [(i.span.line, i) for i in script.includes]
-        elements: list[tuple[Element, Path]] = []
-        failed = False
         for _line, item in sorted(items, key=lambda pair: pair[0]):
             if isinstance(item, Element):
-                elements.append((item, base))
+                walk.elements.append((item, base))
                 continue
-            target = self.include(item, key, script.path, stack)
+            target = self.include(item, key, script.path, stack, walk)
             if target is None:
-                failed = True
-            else:
-                sub = self.expand(target, (*stack, target))
-                settings.update(sub.settings)
-                elements.extend(sub.elements)
-                failed = failed or sub.failed
+                walk.failed = True
+                continue
+            if target not in walk.settings:
+                walk.settings[target] = self.expand(target, (*stack, target), walk)
+            settings.update(walk.settings[target])
         settings.update(self.own_settings[key])
-        return _Expansion(settings, elements, failed)
+        return settings
 
     def include(
-        self, item: Include, key: Path, display: str, stack: tuple[Path, ...]
+        self, item: Include, key: Path, display: str, stack: tuple[Path, ...], walk: _Walk
     ) -> Path | None:
         target = Path(os.path.abspath(key.parent / os.path.expanduser(item.path)))
+        if target in walk.settings:
+            return target  # expanded already in this walk: nothing more to read or check
         shown = os.path.normpath(os.path.join(os.path.dirname(display), item.path))
         if len(stack) > MAX_INCLUDE_DEPTH:
             self.diagnostics.append(
@@ -195,14 +204,11 @@ class _Session:
 
     def compile_file(self, key: Path, for_build: bool, out: list[CompiledScene]) -> None:
         script = self.parsed[key].script
-        expansion = self.expand(key, (key,))
+        walk = _Walk()
+        settings = self.expand(key, (key,), walk)
         declared: dict[str, ResolvedElement | None] = {}
         voices: dict[str, Voice] = {}
-        seen: set[int] = set()
-        for element, base in expansion.elements:
-            if id(element) in seen:
-                continue  # a file reached twice is read once
-            seen.add(id(element))
+        for element, base in walk.elements:
             resolved = self.resolved_element(element, base)
             if element.name is None:
                 continue
@@ -219,10 +225,8 @@ class _Session:
                 declared[element.name] = resolved
                 if element.voice is not None:
                     voices[element.name] = element.voice
-        ctx = SceneContext(
-            expansion.settings, declared, key.parent, self.media, voices, expansion.failed
-        )
-        title = expansion.settings.get("title")
+        ctx = SceneContext(settings, declared, key.parent, self.media, voices, walk.failed)
+        title = settings.get("title")
         film_title = str(title.value) if title is not None else script.stem
         for scene in script.scenes:
             scene_id = slugify(script.stem if scene.implicit else scene.title, scene.index)
@@ -238,6 +242,7 @@ class _Session:
                 )
             else:
                 self.scene_ids[scene_id] = scene.span
+            check_scene_id(scene, scene_id, self.diagnostics)
             checked = check_scene(scene, scene_id, ctx, self.diagnostics)
             if checked is None:
                 continue

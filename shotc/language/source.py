@@ -3,8 +3,11 @@ parser and AST builder. Also reports characters no script should hold (E100)."""
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from shotc.diagnostics import Diagnostic, Span
 from shotc.kling import CONTROL as _CONTROL
@@ -13,23 +16,67 @@ from shotc.language.lexer import tokenize
 from shotc.language.parser import parse
 from shotc.language.syntax import Script
 
+# One home for the limit: a script (or a request file) is text a person wrote; anything this big
+# is a mistake or an attack, and reading it whole would take memory without bound.
+MAX_SOURCE_BYTES = 64 * 1024 * 1024
+_TOO_BIG = "larger than 64 MiB: not a script"
+# Opening a FIFO without a writer blocks; O_NONBLOCK makes it return, so the fstat check below
+# can refuse it. Regular files ignore the flag. O_NOCTTY: a terminal never becomes ours.
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+
 
 class SourceError(Exception):
     """A file that cannot be read or is not UTF-8; the message is one line."""
 
 
-def read_text(path: Path) -> str:
+def _not_regular(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a .shot file"
+    kinds = [
+        (stat.S_ISFIFO, "a named pipe"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+    ]
+    kind = next((name for test, name in kinds if test(mode)), "a socket or other special file")
+    return f"not a regular file ({kind})"
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of the regular file at `path`, at most MAX_SOURCE_BYTES of them.
+
+    Anything else (a directory, a FIFO, a device, a socket; a file over the limit) is a
+    SourceError, found without blocking and without reading more than the limit plus one byte.
+    """
     try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise SourceError("is a directory, not a .shot file") from None
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode):  # before opening: opening a FIFO blocks, a device may act
+            raise SourceError(_not_regular(mode))
+        fd = os.open(path, _OPEN_FLAGS)
     except FileNotFoundError:
         raise SourceError("no such file") from None
     except OSError as exc:
         raise SourceError(exc.strerror or "cannot be read") from None
-    except ValueError:  # a NUL byte in the path
+    except ValueError:  # a NUL byte in the path, or one the file system cannot encode
         raise SourceError("not a valid file name") from None
-    return decode(data)
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            mode = os.fstat(handle.fileno()).st_mode
+            if not stat.S_ISREG(mode):  # replaced between the stat and the open
+                raise SourceError(_not_regular(mode))
+            data = handle.read(MAX_SOURCE_BYTES + 1)
+        except OSError as exc:
+            raise SourceError(exc.strerror or "cannot be read") from None
+    if len(data) > MAX_SOURCE_BYTES:
+        raise SourceError(_TOO_BIG)
+    return data
+
+
+def read_stream(stream: BinaryIO) -> bytes:
+    """At most MAX_SOURCE_BYTES from a stream (stdin); SourceError past the limit."""
+    data = stream.read(MAX_SOURCE_BYTES + 1)
+    if len(data) > MAX_SOURCE_BYTES:
+        raise SourceError(_TOO_BIG)
+    return data
 
 
 def decode(data: bytes) -> str:
@@ -41,6 +88,10 @@ def decode(data: bytes) -> str:
         line = data.count(b"\n", 0, exc.start) + 1
         raise SourceError(f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line})") from None
     return text[1:] if text.startswith("\ufeff") else text
+
+
+def read_text(path: Path) -> str:
+    return decode(read_bytes(path))
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shotc.allow import CONFIG_NAME, find_config
 from shotc.run.errors import ConfigError
 
-CONFIG_NAME = "shotc.toml"
+__all__ = ["CONFIG_NAME", "find_config"]  # their home is shotc.allow, shared with check/build
 
 # Credits per output second (kie-api.md: std 14/20, pro 18/27, 4K 67; `_sound` with sound).
 DEFAULT_PRICES: dict[str, float] = {
@@ -83,16 +84,6 @@ def estimate_request(config: Config, request: dict[str, Any]) -> tuple[str, bool
     sound = bool(inp.get("sound", multi))
     seconds = int(str(inp.get("duration", "5")))
     return mode, sound, seconds, config.estimate(mode, sound, seconds)
-
-
-def find_config(explicit: Path | None, scripts: list[Path]) -> Path | None:
-    if explicit is not None:
-        return explicit
-    for script in scripts[:1]:
-        candidate = script.resolve().parent / CONFIG_NAME
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def load_config(path: Path | None) -> Config:
