@@ -19,6 +19,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "fmt": ("shotc.cli_tools", "fmt_command", "Rewrite scripts in canonical form."),
     "decompile": ("shotc.cli_tools", "decompile_command", "Write .shot source for requests."),
     "validate": ("shotc.cli_tools", "validate_command", "Check hand-written request JSON."),
+    "import": ("shotc.cli_import", "import_command", "Bring a script from another format."),
     "plan": ("shotc.cli_run", "plan_command", "Show what `run` would send and spend."),
     "run": ("shotc.cli_run", "run_command", "Upload, submit, follow and download."),
     "status": ("shotc.cli_run", "status_command", "Show the ledger, refreshed from kie.ai."),

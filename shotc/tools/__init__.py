@@ -1,0 +1,1 @@
+"""Writer tools that are not the compiler: importers from other formats."""
