@@ -105,7 +105,7 @@ def in_process(files: dict[int, Path]) -> None:
     """Per-scene cost without process start-up: compile and serialise, median of repeats."""
     import json
 
-    from shotc.compiler import compile_paths
+    from shotc.language.compiler import compile_paths
 
     def per_scene(n: int, repeats: int) -> float:
         times = []

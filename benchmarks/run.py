@@ -15,7 +15,7 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> int:
     status = 0
-    for script in ("bench_compile.py", "bench_run.py"):
+    for script in ("bench_compile.py", "bench_run.py", "bench_lsp.py"):
         print(f"== {script}", flush=True)
         status |= subprocess.run([sys.executable, str(HERE / script)], check=False).returncode
     return status

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from devtools.codes_doc import DOC_PATH, REGENERATE, render_codes_doc
 from shotc.codes import CODES, explain_page
-from shotc.codes_doc import DOC_PATH, REGENERATE, render_codes_doc
 
 REPO = Path(__file__).resolve().parents[1]
 SECTIONS = ("What", "Why", "Example", "Fix")

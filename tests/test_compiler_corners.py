@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shotc.compiler import CompileResult, compile_paths
+from shotc.language.compiler import CompileResult, compile_paths
 
 _ELEMENT_AB = "ELEMENT @a: dog\n  https://e.com/a.png\n  https://e.com/b.png\n"
 

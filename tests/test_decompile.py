@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from shotc.cli import main
-from shotc.compiler import compile_paths
-from shotc.decompiler import Entry, decompile, decompile_request, entries_of
-from shotc.formatter import format_text
-from shotc.request_rules import validate_all
+from shotc.language.compiler import compile_paths
+from shotc.request.rules import validate_all
+from shotc.tools.decompiler import Entry, decompile, decompile_request, entries_of
+from shotc.tools.formatter import format_text
 
 SEED = Path("/work/shared/seed")
 MEDIA = Path(tempfile.mkdtemp(prefix="shotc-decompile-media-"))

@@ -1,4 +1,4 @@
-"""docs/cli.md is generated from the commands' `--help` (`python -m shotc.cli_docs`); these
+"""docs/cli.md is generated from the commands' `--help` (`python -m devtools.cli_docs`); these
 tests fail when a command or an option is missing from it or the page is stale. Fix either by
 regenerating the page, never by editing it by hand."""
 
@@ -13,12 +13,12 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from shotc import cli_docs
+from devtools import cli_docs
 from shotc.cli import main
-from shotc.compiler import compile_paths
+from shotc.language.compiler import compile_paths
 
 PAGE = cli_docs.DOC_PATH
-REGENERATE = "run `python -m shotc.cli_docs` to regenerate docs/cli.md"
+REGENERATE = "run `python -m devtools.cli_docs` to regenerate docs/cli.md"
 
 
 def page() -> str:
@@ -53,7 +53,7 @@ def test_the_page_shows_what_help_prints(name: str) -> None:
 
 def test_check_mode_of_the_generator() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "shotc.cli_docs", "--check"], capture_output=True, text=True
+        [sys.executable, "-m", "devtools.cli_docs", "--check"], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
 

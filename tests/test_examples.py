@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from shotc.compiler import CompileResult, compile_paths
+from shotc.language.compiler import CompileResult, compile_paths
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -54,7 +54,7 @@ def _build(path: Path) -> CompileResult:
 def _validator() -> Callable[[dict[str, Any]], list[str]]:
     """The project's request validator, or jsonschema with the request schema, or a skip."""
     try:
-        validation = importlib.import_module("shotc.validation")
+        validation = importlib.import_module("shotc.request.validation")
     except ImportError:
         validation = None
     if validation is not None and hasattr(validation, "validate_request"):
@@ -71,7 +71,8 @@ def _validator() -> Callable[[dict[str, Any]], list[str]]:
     schema_path = REPO / "shotc" / "request.schema.json"
     if not schema_path.exists():
         pytest.skip(
-            "neither shotc.validation.validate_request nor shotc/request.schema.json exists"
+            "neither shotc.request.validation.validate_request nor "
+            "shotc/request/request.schema.json exists"
         )
     import jsonschema
 

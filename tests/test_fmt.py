@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shotc.cli import main
-from shotc.cli_tools import compile_source
-from shotc.formatter import format_text
-from shotc.lexer import classify
-from shotc.source import SourceError, read_text
+from shotc.cli.tools import compile_source
+from shotc.language.lexer import classify
+from shotc.language.source import SourceError, read_text
+from shotc.tools.formatter import format_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = sorted([*ROOT.glob("tests/golden/**/*.shot"), *ROOT.glob("examples/**/*.shot")], key=str)

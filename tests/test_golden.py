@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from shotc.compiler import compile_paths
 from shotc.diagnostics import Diagnostic
+from shotc.language.compiler import compile_paths
 
 REPO = Path(__file__).resolve().parents[1]
 GOLDEN = REPO / "tests" / "golden"

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shotc.cli import main
-from shotc.compiler import compile_paths
+from shotc.language.compiler import compile_paths
 from shotc.tools.fountain import Dialogue, parse
 from shotc.tools.fountain_shot import to_shot
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shotc.lexer import classify, split_lines
+from shotc.language.lexer import classify, split_lines
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shotc import parsergen
-from shotc.lexer import Line
-from shotc.parser import Node, parse
+from devtools import parsergen
+from shotc.language.lexer import Line
+from shotc.language.parser import Node, parse
 
 TERMINALS = [
     "SCENE",
@@ -30,7 +30,7 @@ _LARK = parsergen.build_lark_parser()
 def test_generated_tables_are_fresh() -> None:
     current = parsergen.generated_path().read_text("utf-8")
     assert current == parsergen.generate_parser_source(), (
-        "shotc/_generated_parser.py is stale: run `python -m shotc.generate`"
+        "shotc/language/_generated_parser.py is stale: run `python -m devtools.generate`"
     )
 
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shotc.cli import main
-from shotc.compiler import ScriptReadError, compile_paths
+from shotc.language.compiler import ScriptReadError, compile_paths
 
 # Fragments that make random text look like scripts, so the search reaches deep paths.
 FRAGMENTS = [

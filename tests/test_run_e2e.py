@@ -64,8 +64,7 @@ def test_twelve_scenes_then_rerun_then_one_edit(tmp_path: Path, kie: FakeKie) ->
     assert len(clips(script)) == 13
 
 
-def test_missing_download_is_fetched_again_without_resending(tmp_path: Path,
-                                                             kie: FakeKie) -> None:
+def test_missing_download_is_fetched_again_without_resending(tmp_path: Path, kie: FakeKie) -> None:
     script = write_project(tmp_path, scenes=3)
     assert shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path).code == 0
     (script.parent / "renders" / "film" / "scene-2.mp4").unlink()
@@ -98,8 +97,9 @@ def test_http_503_with_retry_after_is_retried(tmp_path: Path, kie: FakeKie) -> N
     assert len(clips(script)) == 4 and set(per_prompt(kie).values()) == {1}
 
 
-def test_dropped_connection_after_create_is_unknown_until_asked(tmp_path: Path,
-                                                                kie: FakeKie) -> None:
+def test_dropped_connection_after_create_is_unknown_until_asked(
+    tmp_path: Path, kie: FakeKie
+) -> None:
     script = write_project(tmp_path, scenes=3)
     kie.drop_after_create = 1
     first = shotc(["run", "film.shot", "--json"], env=kie.env(), cwd=tmp_path)
@@ -150,11 +150,13 @@ def test_wrong_key_stops_submissions(tmp_path: Path, kie: FakeKie) -> None:
     assert "wrong-key-abcdef" not in result.err + result.out
 
 
-def test_no_credits_stops_new_submissions_but_follows_created(tmp_path: Path,
-                                                              kie: FakeKie) -> None:
+def test_no_credits_stops_new_submissions_but_follows_created(tmp_path: Path, kie: FakeKie) -> None:
     kie.credits = 2
-    script = write_project(tmp_path, scenes=4, config=FAST_CONFIG.replace(
-        "[run]\n", "[run]\nrate_limit = 1\nrate_period = 0.2\n"))
+    script = write_project(
+        tmp_path,
+        scenes=4,
+        config=FAST_CONFIG.replace("[run]\n", "[run]\nrate_limit = 1\nrate_period = 0.2\n"),
+    )
     result = shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path)
     assert result.code == 3
     assert "no credits" in result.err
@@ -176,8 +178,9 @@ def test_script_errors_send_nothing(tmp_path: Path, kie: FakeKie) -> None:
     assert not (tmp_path / ".shotc").exists()
 
 
-def test_mode_std_overrides_every_request_and_is_its_own_scene(tmp_path: Path,
-                                                               kie: FakeKie) -> None:
+def test_mode_std_overrides_every_request_and_is_its_own_scene(
+    tmp_path: Path, kie: FakeKie
+) -> None:
     write_project(tmp_path, scenes=2, mode="pro")
     assert shotc(["run", "film.shot", "--mode", "std"], env=kie.env(), cwd=tmp_path).code == 0
     assert {c.body["input"]["mode"] for c in kie.created()} == {"std"}
@@ -277,8 +280,13 @@ def test_key_never_leaks(tmp_path: Path, kie: FakeKie) -> None:
     write_project(tmp_path, scenes=3)
     kie.drop_after_create = 1
     outputs = []
-    for args in (["run", "film.shot"], ["status", "film.shot"], ["plan", "film.shot"],
-                 ["run", "film.shot", "--resubmit-unknown", "--json"], ["credits"]):
+    for args in (
+        ["run", "film.shot"],
+        ["status", "film.shot"],
+        ["plan", "film.shot"],
+        ["run", "film.shot", "--resubmit-unknown", "--json"],
+        ["credits"],
+    ):
         result = shotc(args, env=kie.env(), cwd=tmp_path)
         outputs.append(result.out + result.err)
     key = kie.api_key
@@ -288,8 +296,9 @@ def test_key_never_leaks(tmp_path: Path, kie: FakeKie) -> None:
     assert os.environ.get("KIE_API_KEY") != key
 
 
-def test_edit_while_running_still_fetches_the_paid_older_version(tmp_path: Path,
-                                                                 kie: FakeKie) -> None:
+def test_edit_while_running_still_fetches_the_paid_older_version(
+    tmp_path: Path, kie: FakeKie
+) -> None:
     script = write_project(tmp_path, scenes=2)
     assert shotc(["run", "film.shot", "--no-wait"], env=kie.env(), cwd=tmp_path).code == 0
     edit_scene(script, 1, " (v2)")
@@ -304,8 +313,7 @@ def test_edit_while_running_still_fetches_the_paid_older_version(tmp_path: Path,
 
 def test_deadline_stops_waiting_and_next_run_follows(tmp_path: Path) -> None:
     with FakeKie(states=(("waiting", 0.2), ("generating", 1.5))) as kie:
-        script = write_project(tmp_path, scenes=2,
-                               config=FAST_CONFIG + "deadline = 0.3\n")
+        script = write_project(tmp_path, scenes=2, config=FAST_CONFIG + "deadline = 0.3\n")
         first = shotc(["run", "film.shot", "--json"], env=kie.env(), cwd=tmp_path)
         assert first.code == 3
         assert {s["outcome"] for s in json.loads(first.out)["scenes"]} == {"running"}

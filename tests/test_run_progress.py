@@ -5,18 +5,32 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from shotc.compiler import CompiledScene
 from shotc.diagnostics import Span
+from shotc.language.compiler import CompiledScene
 from shotc.run.planner import Job
 from shotc.run.progress import Progress, fmt_elapsed
 
 
 def job(scene_id: str) -> Job:
-    scene = CompiledScene(scene_id, Path("/f.shot"), "F", {}, 1, 5, "pro", False,
-                          Span.point("f.shot", 1, 1))
-    return Job(key="k", take=1, ledger_path=Path("/l"), script_name="f.shot", scenes=[scene],
-               request={}, canonical="{}", targets=[], mode="pro", sound=False, seconds=5,
-               est_credits=1.0, plan_state="new", will_send=True)
+    scene = CompiledScene(
+        scene_id, Path("/f.shot"), "F", {}, 1, 5, "pro", False, Span.point("f.shot", 1, 1)
+    )
+    return Job(
+        key="k",
+        take=1,
+        ledger_path=Path("/l"),
+        script_name="f.shot",
+        scenes=[scene],
+        request={},
+        canonical="{}",
+        targets=[],
+        mode="pro",
+        sound=False,
+        seconds=5,
+        est_credits=1.0,
+        plan_state="new",
+        will_send=True,
+    )
 
 
 def test_plain_lines_one_per_change() -> None:

@@ -77,8 +77,11 @@ def test_limiter_pause() -> None:
 
 
 def request(image: str, **extra: Any) -> dict[str, Any]:
-    return {"model": "kling-3.0/video", **extra,
-            "input": {"prompt": "p", "image_urls": [image], "duration": "5", "mode": "pro"}}
+    return {
+        "model": "kling-3.0/video",
+        **extra,
+        "input": {"prompt": "p", "image_urls": [image], "duration": "5", "mode": "pro"},
+    }
 
 
 def test_key_uses_content_not_path_and_ignores_callback(tmp_path: Path) -> None:
@@ -110,8 +113,11 @@ def test_prompt_text_that_looks_like_a_file_uri_is_text() -> None:
     assert "file:///etc/passwd" in canon and local_files(body) == []
 
 
-@given(st.dictionaries(st.sampled_from(["prompt", "duration", "mode", "aspect_ratio"]),
-                       st.text(max_size=20)))
+@given(
+    st.dictionaries(
+        st.sampled_from(["prompt", "duration", "mode", "aspect_ratio"]), st.text(max_size=20)
+    )
+)
 def test_key_ignores_key_order(inp: dict[str, str]) -> None:
     forward = {"model": "m", "input": dict(inp)}
     backward = {"input": dict(reversed(list(inp.items()))), "model": "m"}
@@ -137,9 +143,17 @@ def test_config_overrides_prices_and_settings(tmp_path: Path) -> None:
     assert config.prices["pro"] == 10 and config.prices["std"] == DEFAULT_PRICES["std"]
 
 
-@pytest.mark.parametrize("text", ["[run]\nrate_limt = 5\n", "[run]\nrate_limit = 1.5\n",
-                                  "[run]\ndeadline = -1\n", "[prices]\npro = 'x'\n",
-                                  "[other]\n", "not toml ["])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[run]\nrate_limt = 5\n",
+        "[run]\nrate_limit = 1.5\n",
+        "[run]\ndeadline = -1\n",
+        "[prices]\npro = 'x'\n",
+        "[other]\n",
+        "not toml [",
+    ],
+)
 def test_config_errors(tmp_path: Path, text: str) -> None:
     path = tmp_path / "shotc.toml"
     path.write_text(text)
@@ -169,12 +183,18 @@ def test_call_with_retries() -> None:
     stop = threading.Event()
     assert call_with_retries(flaky, backoff=Backoff(0.001, 0.01, 5), stop=stop) == "ok"
     with pytest.raises(Rejected):
-        call_with_retries(lambda: (_ for _ in ()).throw(Rejected("no")),
-                          backoff=Backoff(0.001, 0.01, 5), stop=stop)
+        call_with_retries(
+            lambda: (_ for _ in ()).throw(Rejected("no")),
+            backoff=Backoff(0.001, 0.01, 5),
+            stop=stop,
+        )
     stop.set()
     with pytest.raises(Stopped):
-        call_with_retries(lambda: (_ for _ in ()).throw(RateLimited("429")),
-                          backoff=Backoff(0.001, 0.01, 5), stop=stop)
+        call_with_retries(
+            lambda: (_ for _ in ()).throw(RateLimited("429")),
+            backoff=Backoff(0.001, 0.01, 5),
+            stop=stop,
+        )
 
 
 # -- downloads ---------------------------------------------------------------------------------
@@ -183,8 +203,18 @@ MP4 = b"\x00\x00\x00\x18ftypmp42" + b"v" * 64
 
 
 def success(ledger: Ledger, url: str = "https://cdn.test/a.mp4") -> Submission:
-    sub = ledger.begin(scene_key="k", take=1, script="f.shot", scene_id="a", film_title="F",
-                       request="{}", seconds=5, mode="pro", sound=False, est_credits=1)
+    sub = ledger.begin(
+        scene_key="k",
+        take=1,
+        script="f.shot",
+        scene_id="a",
+        film_title="F",
+        request="{}",
+        seconds=5,
+        mode="pro",
+        sound=False,
+        est_credits=1,
+    )
     ledger.created(sub.id, "t")
     ledger.remote(sub.id, "success", result_urls=[url])
     return ledger.get(sub.id)
@@ -195,8 +225,11 @@ def downloader(body: bytes, status: int = 200) -> Downloader:
         assert "authorization" not in request.headers  # the key never goes to the CDN
         return httpx.Response(status, content=body)
 
-    return Downloader(backoff=Backoff(0.001, 0.01, 2), stop=threading.Event(),
-                      transport=httpx.MockTransport(handler))
+    return Downloader(
+        backoff=Backoff(0.001, 0.01, 2),
+        stop=threading.Event(),
+        transport=httpx.MockTransport(handler),
+    )
 
 
 def test_download_is_atomic_checked_and_sets_older_files_aside(tmp_path: Path) -> None:
@@ -217,8 +250,9 @@ def test_download_is_atomic_checked_and_sets_older_files_aside(tmp_path: Path) -
 
 
 @pytest.mark.parametrize(("body", "status"), [(b"<html>error</html>", 200), (MP4, 404)])
-def test_download_refuses_bad_content_and_expired_urls(tmp_path: Path, body: bytes,
-                                                       status: int) -> None:
+def test_download_refuses_bad_content_and_expired_urls(
+    tmp_path: Path, body: bytes, status: int
+) -> None:
     ledger = Ledger(tmp_path / "l.sqlite")
     sub = success(ledger)
     target = tmp_path / "a.mp4"
@@ -238,14 +272,46 @@ def test_download_refuses_plain_http_off_loopback(tmp_path: Path) -> None:
 
 
 def sub_in(state: str, key: str = "k") -> Submission:
-    return Submission(1, key, 1, "f", "a", "F", state, None, "{}", 5, "pro", False, 1.0, 1,
-                      0.0, None, 0.0, None, (), None, None, None, None)
+    return Submission(
+        1,
+        key,
+        1,
+        "f",
+        "a",
+        "F",
+        state,
+        None,
+        "{}",
+        5,
+        "pro",
+        False,
+        1.0,
+        1,
+        0.0,
+        None,
+        0.0,
+        None,
+        (),
+        None,
+        None,
+        None,
+        None,
+    )
 
 
-@pytest.mark.parametrize(("state", "shown", "sends"), [
-    ("success", "done", False), ("waiting", "running", False), ("generating", "running", False),
-    ("fail", "failed", True), ("unknown", "unknown", False), ("not_sent", "new", True),
-    ("abandoned", "new", True), ("sending", "sending", False)])
+@pytest.mark.parametrize(
+    ("state", "shown", "sends"),
+    [
+        ("success", "done", False),
+        ("waiting", "running", False),
+        ("generating", "running", False),
+        ("fail", "failed", True),
+        ("unknown", "unknown", False),
+        ("not_sent", "new", True),
+        ("abandoned", "new", True),
+        ("sending", "sending", False),
+    ],
+)
 def test_classify(state: str, shown: str, sends: bool) -> None:
     assert classify(sub_in(state), [], "k", resubmit_unknown=False) == (shown, sends)
 
@@ -253,7 +319,9 @@ def test_classify(state: str, shown: str, sends: bool) -> None:
 def test_classify_new_changed_and_resubmit_unknown() -> None:
     assert classify(None, [], "k", resubmit_unknown=False) == ("new", True)
     assert classify(None, [sub_in("success", "old")], "k", resubmit_unknown=False) == (
-        "changed", True)
+        "changed",
+        True,
+    )
     assert classify(sub_in("unknown"), [], "k", resubmit_unknown=True) == ("unknown", True)
 
 
@@ -271,6 +339,7 @@ def test_check_and_build_do_not_import_httpx(tmp_path: Path) -> None:
         "import json\n"
         "print(json.dumps(['httpx' in sys.modules, 'shotc.run' in sys.modules]))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert json.loads(out) == [False, False]

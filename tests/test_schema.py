@@ -12,33 +12,52 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from shotc import request_rules, schemagen
-from shotc.request_rules import check_request_rules, extension, validate_all
-from shotc.validation import SchemaViolation, format_path, schema, validate_request
+from devtools import schemagen
+from shotc.request import rules as request_rules
+from shotc.request.rules import check_request_rules, extension, validate_all
+from shotc.request.validation import SchemaViolation, format_path, schema, validate_request
 
 SINGLE: dict[str, Any] = {
     "model": "kling-3.0/video",
     "input": {
         "prompt": "a dog runs @element_dog",
         "image_urls": ["https://a.example/first.png"],
-        "sound": False, "duration": "5", "mode": "pro", "multi_shots": False,
-        "kling_elements": [{"name": "element_dog", "description": "dog",
-                            "element_input_urls": ["https://a.example/1.jpg",
-                                                   "https://a.example/2.jpeg"]}],
+        "sound": False,
+        "duration": "5",
+        "mode": "pro",
+        "multi_shots": False,
+        "kling_elements": [
+            {
+                "name": "element_dog",
+                "description": "dog",
+                "element_input_urls": ["https://a.example/1.jpg", "https://a.example/2.jpeg"],
+            }
+        ],
     },
 }
 MULTI: dict[str, Any] = {
     "model": "kling-3.0/video",
     "input": {
         "image_urls": ["https://a.example/first.png"],
-        "sound": True, "duration": "6", "mode": "std", "multi_shots": True,
-        "multi_prompt": [{"prompt": "a cat @element_cat", "duration": 3},
-                         {"prompt": "a dog @element_dog", "duration": 3}],
+        "sound": True,
+        "duration": "6",
+        "mode": "std",
+        "multi_shots": True,
+        "multi_prompt": [
+            {"prompt": "a cat @element_cat", "duration": 3},
+            {"prompt": "a dog @element_dog", "duration": 3},
+        ],
         "kling_elements": [
-            {"name": "element_cat", "description": "cat",
-             "element_input_video_urls": ["https://a.example/cat.mp4"]},
-            {"name": "element_dog", "description": "dog",
-             "element_input_urls": ["https://a.example/1.jpg", "https://a.example/2.png"]},
+            {
+                "name": "element_cat",
+                "description": "cat",
+                "element_input_video_urls": ["https://a.example/cat.mp4"],
+            },
+            {
+                "name": "element_dog",
+                "description": "dog",
+                "element_input_urls": ["https://a.example/1.jpg", "https://a.example/2.png"],
+            },
         ],
     },
 }
@@ -72,7 +91,7 @@ def test_schema_is_a_valid_draft_2020_12_schema() -> None:
 def test_schema_ships_inside_the_package() -> None:
     import shotc
 
-    assert (Path(shotc.__file__).parent / "request.schema.json").is_file()
+    assert (Path(shotc.__file__).parent / "request" / "request.schema.json").is_file()
 
 
 def test_every_definition_is_described() -> None:
@@ -103,49 +122,102 @@ def test_examples_are_valid() -> None:
 # -- detailed violations ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("request_", "path", "code"), [
-    (edited(MULTI, multi_prompt=[{"prompt": "a", "duration": 13}]),
-     "input.multi_prompt[0].duration", "E302"),
-    (edited(MULTI, multi_prompt=[{"prompt": "a", "duration": 1}] * 6),
-     "input.multi_prompt", "E303"),
-    (edited(SINGLE, kling_elements=SINGLE["input"]["kling_elements"] * 4),
-     "input.kling_elements", "E304"),
-    (edited(MULTI, multi_prompt=[{"prompt": "x" * 501, "duration": 5}]),
-     "input.multi_prompt[0].prompt", "E306"),
-    (edited(MULTI, multi_prompt=[{"prompt": "", "duration": 5}]),
-     "input.multi_prompt[0].prompt", "E311"),
-    (edited(MULTI, image_urls=["https://a/1.png", "https://a/2.png"]), "input.image_urls", "E307"),
-    (edited(SINGLE, prompt="x" * 2501), "input.prompt", "E310"),
-    (edited(SINGLE, prompt=""), "input.prompt", "E311"),
-    (edited(SINGLE, duration="16"), "input.duration", "E301"),
-    (edited(SINGLE, duration=5), "input.duration", "E301"),
-    (edited(SINGLE, mode="ultra"), "input.mode", "E207"),
-    (edited(SINGLE, aspect_ratio="4:3"), "input.aspect_ratio", "E207"),
-    (edited(SINGLE, kling_elements=[{"name": "a b", "description": "d",
-                                     "element_input_urls": ["x:1", "x:2"]}]),
-     "input.kling_elements[0].name", "E203"),
-    (edited(SINGLE, kling_elements=[{"name": "a", "element_input_urls": ["x:1", "x:2"]}]),
-     "input.kling_elements[0].description", "E204"),
-    (edited(SINGLE, kling_elements=[{"name": "a", "description": "d"}]),
-     "input.kling_elements[0]", "E305"),
-    (edited(SINGLE, kling_elements=[{"name": "a", "description": "d",
-                                     "element_input_urls": ["x:1", "x:2"],
-                                     "element_input_video_urls": ["x:3"]}]),
-     "input.kling_elements[0]", "E305"),
-    (edited(SINGLE, kling_elements=[{"name": "a", "description": "d",
-                                     "element_input_video_urls": ["x:1", "x:2"]}]),
-     "input.kling_elements[0].element_input_video_urls", "E305"),
-    (edited(SINGLE, multi_shots=True), "input.multi_prompt", None),
-    (edited(SINGLE, multi_shots=True), "input.prompt", None),
-    (edited(SINGLE, prompt=None), "input.prompt", None),
-    (edited(SINGLE, image_urls=["not a url"]), "input.image_urls[0]", None),
-    (edited(SINGLE, sound="yes"), "input.sound", None),
-    (edited(SINGLE, promt="typo"), "input.promt", None),
-    ({"input": SINGLE["input"]}, "model", None),
-    ({**SINGLE, "callBackUrl": "ftp://h/x"}, "callBackUrl", "E207"),
-    ({**SINGLE, "callBackUrl": "https://h/ x"}, "callBackUrl", "E207"),
-    ([], "$", None),
-])
+@pytest.mark.parametrize(
+    ("request_", "path", "code"),
+    [
+        (
+            edited(MULTI, multi_prompt=[{"prompt": "a", "duration": 13}]),
+            "input.multi_prompt[0].duration",
+            "E302",
+        ),
+        (
+            edited(MULTI, multi_prompt=[{"prompt": "a", "duration": 1}] * 6),
+            "input.multi_prompt",
+            "E303",
+        ),
+        (
+            edited(SINGLE, kling_elements=SINGLE["input"]["kling_elements"] * 4),
+            "input.kling_elements",
+            "E304",
+        ),
+        (
+            edited(MULTI, multi_prompt=[{"prompt": "x" * 501, "duration": 5}]),
+            "input.multi_prompt[0].prompt",
+            "E306",
+        ),
+        (
+            edited(MULTI, multi_prompt=[{"prompt": "", "duration": 5}]),
+            "input.multi_prompt[0].prompt",
+            "E311",
+        ),
+        (
+            edited(MULTI, image_urls=["https://a/1.png", "https://a/2.png"]),
+            "input.image_urls",
+            "E307",
+        ),
+        (edited(SINGLE, prompt="x" * 2501), "input.prompt", "E310"),
+        (edited(SINGLE, prompt=""), "input.prompt", "E311"),
+        (edited(SINGLE, duration="16"), "input.duration", "E301"),
+        (edited(SINGLE, duration=5), "input.duration", "E301"),
+        (edited(SINGLE, mode="ultra"), "input.mode", "E207"),
+        (edited(SINGLE, aspect_ratio="4:3"), "input.aspect_ratio", "E207"),
+        (
+            edited(
+                SINGLE,
+                kling_elements=[
+                    {"name": "a b", "description": "d", "element_input_urls": ["x:1", "x:2"]}
+                ],
+            ),
+            "input.kling_elements[0].name",
+            "E203",
+        ),
+        (
+            edited(SINGLE, kling_elements=[{"name": "a", "element_input_urls": ["x:1", "x:2"]}]),
+            "input.kling_elements[0].description",
+            "E204",
+        ),
+        (
+            edited(SINGLE, kling_elements=[{"name": "a", "description": "d"}]),
+            "input.kling_elements[0]",
+            "E305",
+        ),
+        (
+            edited(
+                SINGLE,
+                kling_elements=[
+                    {
+                        "name": "a",
+                        "description": "d",
+                        "element_input_urls": ["x:1", "x:2"],
+                        "element_input_video_urls": ["x:3"],
+                    }
+                ],
+            ),
+            "input.kling_elements[0]",
+            "E305",
+        ),
+        (
+            edited(
+                SINGLE,
+                kling_elements=[
+                    {"name": "a", "description": "d", "element_input_video_urls": ["x:1", "x:2"]}
+                ],
+            ),
+            "input.kling_elements[0].element_input_video_urls",
+            "E305",
+        ),
+        (edited(SINGLE, multi_shots=True), "input.multi_prompt", None),
+        (edited(SINGLE, multi_shots=True), "input.prompt", None),
+        (edited(SINGLE, prompt=None), "input.prompt", None),
+        (edited(SINGLE, image_urls=["not a url"]), "input.image_urls[0]", None),
+        (edited(SINGLE, sound="yes"), "input.sound", None),
+        (edited(SINGLE, promt="typo"), "input.promt", None),
+        ({"input": SINGLE["input"]}, "model", None),
+        ({**SINGLE, "callBackUrl": "ftp://h/x"}, "callBackUrl", "E207"),
+        ({**SINGLE, "callBackUrl": "https://h/ x"}, "callBackUrl", "E207"),
+        ([], "$", None),
+    ],
+)
 def test_violation_paths_and_codes(request_: Any, path: str, code: str | None) -> None:
     violations = validate_request(request_)
     assert (path, code) in found(violations), violations
@@ -157,9 +229,19 @@ def test_messages_are_helpful() -> None:
     assert "did you mean `prompt`" in typo.message
     [duration] = validate_request(edited(SINGLE, duration=5))
     assert '"3" to "15"' in duration.message and "not a number" in duration.message
-    both = validate_request(edited(SINGLE, kling_elements=[{
-        "name": "a", "description": "d", "element_input_urls": ["x:1", "x:2"],
-        "element_input_video_urls": ["x:3"]}]))
+    both = validate_request(
+        edited(
+            SINGLE,
+            kling_elements=[
+                {
+                    "name": "a",
+                    "description": "d",
+                    "element_input_urls": ["x:1", "x:2"],
+                    "element_input_video_urls": ["x:3"],
+                }
+            ],
+        )
+    )
     assert any("image element" in v.message and "both" in v.message for v in both)
     [extra] = validate_request(edited(SINGLE, multi_prompt=MULTI["input"]["multi_prompt"]))
     assert extra.path == "input.multi_prompt" and "multi_shots" in extra.message
@@ -172,7 +254,8 @@ def test_violations_are_sorted_and_deterministic() -> None:
     assert first == validate_request(copy.deepcopy(request))
     paths = [v.path for v in first]
     assert paths.index("input.multi_prompt[3].duration") < paths.index(
-        "input.multi_prompt[9].duration")
+        "input.multi_prompt[9].duration"
+    )
     assert paths[-1] == "input.multi_prompt[11].duration"
 
 
@@ -189,12 +272,17 @@ def test_format_path() -> None:
 def test_duration_must_be_the_sum_of_the_shots() -> None:
     assert ("input.duration", "E301") in found(check_request_rules(edited(MULTI, duration="5")))
     assert ("input.duration", "E301") in found(check_request_rules(edited(MULTI, duration=None)))
-    five = edited(MULTI, duration=None, multi_prompt=[{"prompt": "a", "duration": 2},
-                                                      {"prompt": "b", "duration": 3}])
+    five = edited(
+        MULTI,
+        duration=None,
+        multi_prompt=[{"prompt": "a", "duration": 2}, {"prompt": "b", "duration": 3}],
+    )
     assert not [v for v in check_request_rules(five) if v.code == "E301"]
     long = edited(MULTI, duration="15", multi_prompt=[{"prompt": "a", "duration": 12}] * 2)
-    assert found(check_request_rules(long)) >= {("input.multi_prompt", "E301"),
-                                                 ("input.duration", "E301")}
+    assert found(check_request_rules(long)) >= {
+        ("input.multi_prompt", "E301"),
+        ("input.duration", "E301"),
+    }
     short = edited(MULTI, duration="3", multi_prompt=[{"prompt": "a", "duration": 1}] * 2)
     assert ("input.multi_prompt", "E301") in found(check_request_rules(short))
 
@@ -224,27 +312,51 @@ def test_every_cue_names_an_element() -> None:
     assert not [v for v in check_request_rules(plain) if v.code == "E201"]
 
 
-@pytest.mark.parametrize(("url", "ext"), [
-    ("https://a.example/x.PNG?v=2#top", "png"), ("https://a.example/x", ""),
-    ("https://a.example.com", ""), ("file:///tmp/a%20b.jpeg", "jpeg"),
-    ("https://a.example/.png", ""), ("https://a.example/dir.d/file", ""),
-    ("https://a.example/x.webp", "webp"),
-])
+@pytest.mark.parametrize(
+    ("url", "ext"),
+    [
+        ("https://a.example/x.PNG?v=2#top", "png"),
+        ("https://a.example/x", ""),
+        ("https://a.example.com", ""),
+        ("file:///tmp/a%20b.jpeg", "jpeg"),
+        ("https://a.example/.png", ""),
+        ("https://a.example/dir.d/file", ""),
+        ("https://a.example/x.webp", "webp"),
+    ],
+)
 def test_extension(url: str, ext: str) -> None:
     assert extension(url) == ext
 
 
 def test_media_types_by_place() -> None:
-    request = edited(SINGLE, image_urls=["https://a/x.gif", "https://a/noext"], kling_elements=[
-        {"name": "element_dog", "description": "d",
-         "element_input_urls": ["https://a/1.mp4", "https://a/2.jpg"]},
-        {"name": "v", "description": "d", "element_input_video_urls": ["https://a/v.png"]}])
+    request = edited(
+        SINGLE,
+        image_urls=["https://a/x.gif", "https://a/noext"],
+        kling_elements=[
+            {
+                "name": "element_dog",
+                "description": "d",
+                "element_input_urls": ["https://a/1.mp4", "https://a/2.jpg"],
+            },
+            {"name": "v", "description": "d", "element_input_video_urls": ["https://a/v.png"]},
+        ],
+    )
     e402 = {v.path for v in check_request_rules(request) if v.code == "E402"}
-    assert e402 == {"input.image_urls[0]", "input.kling_elements[0].element_input_urls[0]",
-                    "input.kling_elements[1].element_input_video_urls[0]"}
-    video = edited(SINGLE, kling_elements=[
-        {"name": "element_dog", "description": "d",
-         "element_input_video_urls": ["https://a/v.MOV"]}])
+    assert e402 == {
+        "input.image_urls[0]",
+        "input.kling_elements[0].element_input_urls[0]",
+        "input.kling_elements[1].element_input_video_urls[0]",
+    }
+    video = edited(
+        SINGLE,
+        kling_elements=[
+            {
+                "name": "element_dog",
+                "description": "d",
+                "element_input_video_urls": ["https://a/v.MOV"],
+            }
+        ],
+    )
     assert not [v for v in check_request_rules(video) if v.code == "E402"]
 
 
@@ -261,16 +373,25 @@ def test_warnings() -> None:
 
 
 def test_duplicate_and_whitespace_elements() -> None:
-    element = {"name": "element_dog", "description": " ",
-               "element_input_urls": ["https://a/1.jpg", "https://a/2.jpg"]}
+    element = {
+        "name": "element_dog",
+        "description": " ",
+        "element_input_urls": ["https://a/1.jpg", "https://a/2.jpg"],
+    }
     request = edited(SINGLE, kling_elements=[element, element])
     assert found(check_request_rules(request)) >= {
-        ("input.kling_elements[1].name", "E202"), ("input.kling_elements[0].description", "E204")}
+        ("input.kling_elements[1].name", "E202"),
+        ("input.kling_elements[0].description", "E204"),
+    }
 
 
 def test_rules_skip_unsound_parts() -> None:
-    broken = edited(MULTI, multi_prompt=[{"prompt": 5, "duration": "3"}, "shot", None],
-                    kling_elements={"name": "x"}, image_urls="https://a/x.gif")
+    broken = edited(
+        MULTI,
+        multi_prompt=[{"prompt": 5, "duration": "3"}, "shot", None],
+        kling_elements={"name": "x"},
+        image_urls="https://a/x.gif",
+    )
     check_request_rules(broken)  # must not raise
     assert check_request_rules({"input": []}) == []
     assert validate_all(None) == validate_request(None) != []
@@ -285,11 +406,30 @@ def test_validate_all_merges_without_repeating() -> None:
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.sampled_from(["input", "prompt", "multi_prompt", "kling_elements",
-                                       "name", "duration", "multi_shots", "image_urls",
-                                       "element_input_urls", "element_input_video_urls",
-                                       "sound", "model", "x"]), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "input",
+                    "prompt",
+                    "multi_prompt",
+                    "kling_elements",
+                    "name",
+                    "duration",
+                    "multi_shots",
+                    "image_urls",
+                    "element_input_urls",
+                    "element_input_video_urls",
+                    "sound",
+                    "model",
+                    "x",
+                ]
+            ),
+            children,
+            max_size=5,
+        )
+    ),
     max_leaves=16,
 )
 

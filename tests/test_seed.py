@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
-from shotc.request_rules import validate_all
-from shotc.validation import SchemaViolation
+from shotc.request.rules import validate_all
+from shotc.request.validation import SchemaViolation
 
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed"
 
 pytestmark = pytest.mark.skipif(
-    not SEED.is_dir(), reason=f"kie.ai seed examples not found at {SEED} (expected ../shared)")
+    not SEED.is_dir(), reason=f"kie.ai seed examples not found at {SEED} (expected ../shared)"
+)
 
 
 def load(name: str) -> dict[str, Any]:
@@ -52,7 +53,8 @@ def test_multi_shot_with_its_flaws_fixed_is_clean_but_warns() -> None:
     request["model"] = "kling-3.0/video"
     request["input"]["duration"] = "6"
     request["input"]["kling_elements"][1]["element_input_urls"].append(
-        "https://tempfileb.aiquickdraw.com/kieai/market/1770361848336_ABQqRHBi.png")
+        "https://tempfileb.aiquickdraw.com/kieai/market/1770361848336_ABQqRHBi.png"
+    )
     violations = validate_all(request)
     assert errors(violations) == []
     assert {v.code for v in violations} == {"W504"}  # element_cat is a video element
@@ -62,5 +64,4 @@ def test_curl_body_mixes_prompt_and_multi_prompt() -> None:
     violations = errors(validate_all(load("docs-curl-body.json")))
     assert violations
     assert {v.path for v in violations} <= {"input", "input.multi_prompt"}
-    assert any(v.path == "input.multi_prompt" and "multi_shots" in v.message
-               for v in violations)
+    assert any(v.path == "input.multi_prompt" and "multi_shots" in v.message for v in violations)

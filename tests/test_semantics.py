@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from shotc.checks import slugify
-from shotc.compiler import CompileResult, compile_paths
+from shotc.language.checks import slugify
+from shotc.language.compiler import CompileResult, compile_paths
 
 
 def compile_text(tmp_path: Path, text: str, name: str = "film.shot", **files: str) -> CompileResult:

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from shotc.cli import main
-from shotc.cli_tools import compile_source
+from shotc.cli.tools import compile_source
 
 SEED = Path("/work/shared/seed")
 

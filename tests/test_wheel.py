@@ -46,9 +46,9 @@ def test_wheel_contains_the_grammar_and_data(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in (
         "shotc/grammar/shot.lark",
-        "shotc/request.schema.json",
+        "shotc/request/request.schema.json",
         "shotc/explain/E201.md",
-        "shotc/_generated_parser.py",
+        "shotc/language/_generated_parser.py",
         "shotc/py.typed",
     ):
         assert needed in names, needed

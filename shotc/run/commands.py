@@ -1,7 +1,7 @@
 """Run stage: the bodies of `plan` and `run`, returning exit codes, and the helpers they share
 with `status` and `credits` (in `shotc.run.status`).
 
-The click layer (`shotc/cli_run.py`) only parses options and calls these. Exit codes follow
+The click layer (`shotc/cli/run.py`) only parses options and calls these. Exit codes follow
 the CLI contract: 0 ok, 1 script errors (nothing sent), 2 usage or configuration, 3 kie.ai
 refused or failed (or a scene is left failed, unknown or unfinished), 4 local I/O; 130 after
 Ctrl-C.
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TextIO
 
-from shotc.compiler import CompiledScene, ScriptReadError, compile_paths
+from shotc.language.compiler import CompiledScene, ScriptReadError, compile_paths
 from shotc.run.client import DEFAULT_API_BASE, DEFAULT_UPLOAD_BASE, KieClient, Timeouts
 from shotc.run.config import Config, find_config, load_config
 from shotc.run.errors import ConfigError, LocalIOError, RunError, redact

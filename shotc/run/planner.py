@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shotc.compiler import CompiledScene
+from shotc.language.compiler import CompiledScene
 from shotc.run.config import Config, estimate_request
 from shotc.run.downloads import clip_name
 from shotc.run.errors import LocalIOError

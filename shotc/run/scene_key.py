@@ -28,7 +28,7 @@ def is_local(url: str) -> bool:
 
 
 def file_uri_path(uri: str) -> Path:
-    """The path of a `file://` URI as `shotc.media.file_uri` (`Path.as_uri()`) builds it.
+    """The path of a `file://` URI as `shotc.language.media.file_uri` (`Path.as_uri()`) builds it.
 
     Decoded exactly once, byte-wise: `as_uri` percent-encodes the file system bytes, so a
     name that itself contains `%20` arrives as `%2520` and must come back as `%20`, and a

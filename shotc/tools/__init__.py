@@ -1,1 +1,1 @@
-"""Writer tools that are not the compiler: importers from other formats."""
+"""Writer tools: fmt (formatter), decompile (decompiler) and importers."""

@@ -26,13 +26,16 @@ def png(seed: int) -> bytes:
 
 def scene_text(i: int, *, tag: str = "") -> str:
     if i % 3 == 2:  # every third scene is multi-shot with the shared element
-        return (f"SCENE Scene {i}\nFIRST FRAME img{i}.png\n\nSHOT 3s\nThe cast@element_cast "
-                f"walks in, take {i}{tag}.\n\nSHOT 2s\nThey bow, scene {i}{tag}.\n")
+        return (
+            f"SCENE Scene {i}\nFIRST FRAME img{i}.png\n\nSHOT 3s\nThe cast@element_cast "
+            f"walks in, take {i}{tag}.\n\nSHOT 2s\nThey bow, scene {i}{tag}.\n"
+        )
     return f"SCENE Scene {i}\nFIRST FRAME img{i}.png\n\nSHOT 4s\nA quiet shot number {i}{tag}.\n"
 
 
-def write_project(root: Path, scenes: int = 12, *, config: str = FAST_CONFIG,
-                  mode: str = "std") -> Path:
+def write_project(
+    root: Path, scenes: int = 12, *, config: str = FAST_CONFIG, mode: str = "std"
+) -> Path:
     """A script with `scenes` scenes, each with its own local first frame, and an element
     made of two local images; returns the script's path."""
     root.mkdir(parents=True, exist_ok=True)
@@ -41,8 +44,10 @@ def write_project(root: Path, scenes: int = 12, *, config: str = FAST_CONFIG,
     (root / "cast1.png").write_bytes(png(1001))
     (root / "cast2.png").write_bytes(png(1002))
     (root / "shotc.toml").write_text(config)
-    head = (f"Title: Test Film\nMode: {mode}\n\nELEMENT @element_cast: the cast\n"
-            "  cast1.png\n  cast2.png\n\n")
+    head = (
+        f"Title: Test Film\nMode: {mode}\n\nELEMENT @element_cast: the cast\n"
+        "  cast1.png\n  cast2.png\n\n"
+    )
     script = root / "film.shot"
     body = "\n".join(scene_text(i) for i in range(1, scenes + 1))
     script.write_text(head + body)
@@ -65,16 +70,24 @@ class Result:
 
 def shotc(args: list[str], *, env: dict[str, str], cwd: Path, timeout: float = 120) -> Result:
     proc = subprocess.run(
-        [sys.executable, "-m", "shotc", *args], cwd=cwd, env={**os.environ, **env},
-        capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "shotc", *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
 def spawn(args: list[str], *, env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "shotc", *args], cwd=cwd, env={**os.environ, **env},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-m", "shotc", *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
 
 

@@ -1,0 +1,121 @@
+"""The language server through the protocol, on a 1,000-scene script: how long after an edit
+the diagnostics are published (median and p95), completion and outline latency, and the
+server's peak memory. Targets (issue 10): diagnostics ≤ 50 ms median, p95 ≤ 100 ms;
+completion ≤ 20 ms; outline ≤ 50 ms; memory ≤ 200 MB.
+
+Run: python benchmarks/bench_lsp.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from lsprotocol import types as lsp
+from pygls.lsp.client import LanguageClient
+
+SCENES = 1000
+EDITS = 40
+
+
+def script() -> str:
+    parts = [
+        "Title: Bench",
+        "Mode: std",
+        "",
+        "ELEMENT @dog: a dog",
+        "  https://x.io/a.jpg",
+        "  https://x.io/b.jpg",
+        "",
+    ]
+    for i in range(SCENES):
+        parts += [
+            f"SCENE Scene {i}",
+            "Aspect: 16:9",
+            "",
+            "SHOT 3s",
+            f"The @dog runs across field {i}.",
+            "SHOT 2s",
+            "It stops.",
+            "",
+        ]
+    return "\n".join(parts) + "\n"
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def main() -> None:
+    text = script()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "film.shot"
+        path.write_text(text, "utf-8")
+        uri = path.as_uri()
+        client = LanguageClient("bench", "1")
+        published: asyncio.Queue[float] = asyncio.Queue()
+
+        @client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)  # type: ignore[untyped-decorator]
+        def _diagnostics(params: lsp.PublishDiagnosticsParams) -> None:
+            published.put_nowait(time.perf_counter())
+
+        await client.start_io(sys.executable, "-m", "shotc", "lsp")
+        await client.initialize_async(lsp.InitializeParams(capabilities=lsp.ClientCapabilities()))
+        client.initialized(lsp.InitializedParams())
+        client.text_document_did_open(
+            lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri, "shot", 1, text))
+        )
+        await asyncio.wait_for(published.get(), 60)
+        latencies = []
+        for version in range(2, 2 + EDITS):
+            edited = text.replace("field 7.", f"field 7, take {version}.")
+            sent = time.perf_counter()
+            client.text_document_did_change(
+                lsp.DidChangeTextDocumentParams(
+                    lsp.VersionedTextDocumentIdentifier(version=version, uri=uri),
+                    [lsp.TextDocumentContentChangeWholeDocument(edited)],
+                )
+            )
+            latencies.append((await asyncio.wait_for(published.get(), 60)) - sent)
+        line = text.split("\n").index("The @dog runs across field 500.")
+        completions, outlines = [], []
+        for _ in range(30):
+            start = time.perf_counter()
+            await client.text_document_completion_async(
+                lsp.CompletionParams(lsp.TextDocumentIdentifier(uri), lsp.Position(line, 6))
+            )
+            completions.append(time.perf_counter() - start)
+        for _ in range(10):
+            start = time.perf_counter()
+            await client.text_document_document_symbol_async(
+                lsp.DocumentSymbolParams(lsp.TextDocumentIdentifier(uri))
+            )
+            outlines.append(time.perf_counter() - start)
+        assert client._server is not None
+        memory = _peak_rss_mb(client._server.pid)
+        await client.shutdown_async(None)
+        client.exit(None)
+        await client.stop()  # type: ignore[no-untyped-call]
+    ms = 1000.0
+    lat = sorted(latencies)
+    p95 = lat[int(0.95 * (len(lat) - 1))]
+    print(
+        f"lsp, {SCENES} scenes: diagnostics after an edit median "
+        f"{statistics.median(lat) * ms:.1f} ms, p95 {p95 * ms:.1f} ms (targets 50, 100)"
+    )
+    print(
+        f"lsp: completion median {statistics.median(completions) * ms:.1f} ms (target 20); "
+        f"outline median {statistics.median(outlines) * ms:.1f} ms (target 50)"
+    )
+    print(f"lsp: server peak RSS {memory:.0f} MB (target 200)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,386 @@
+"""Stage 4: semantic checks. Validates elements, media, frames, shots and scenes against the
+language's rules and Kling's limits, returning diagnostics (never raising) and, for each
+scene, the resolved pieces the emitter turns into a request."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from shotc.diagnostics import Diagnostic
+from shotc.language import media
+from shotc.language.settings import Value, resolve
+from shotc.language.syntax import Element, Reference, Scene, Script, Shot
+from shotc.suggest import did_you_mean
+
+MAX_ELEMENTS, MAX_SHOTS = 3, 5
+MIN_TOTAL, MAX_TOTAL, MIN_SHOT, MAX_SHOT = 3, 15, 1, 12
+MAX_SINGLE_PROMPT, MAX_MULTI_PROMPT, CUE_WEIGHT = 2500, 500, 37
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedElement:
+    name: str
+    description: str
+    kind: str  # "image" or "video"
+    urls: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedScene:
+    scene: Scene
+    scene_id: str
+    settings: dict[str, Value]
+    frames: tuple[str, ...]  # image_urls
+    elements: tuple[ResolvedElement, ...]
+
+
+def slugify(title: str, position: int) -> str:
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug or f"scene-{position}"
+
+
+class MediaChecker:
+    """E402, E401, E403 for a reference (at most one, in that order), and its URL."""
+
+    def __init__(self) -> None:
+        self._sizes: dict[Path, int | None] = {}
+
+    def size(self, path: Path) -> int | None:
+        if path not in self._sizes:
+            try:
+                self._sizes[path] = os.stat(path).st_size if path.is_file() else None
+            except (OSError, ValueError):
+                self._sizes[path] = None
+        return self._sizes[path]
+
+    def check(
+        self, ref: Reference, base: Path, diags: list[Diagnostic], frame: bool = False
+    ) -> tuple[str | None, str | None]:
+        """(kind, url) or (None, None) when the reference has an error."""
+        kind, why = media.kind_of(ref)
+        if why is None and frame and kind == "video":
+            why = "a frame must be a JPG or PNG image"
+        if why is not None or kind is None:
+            diags.append(
+                Diagnostic(
+                    "E402",
+                    f"unsupported media `{ref.target}`: {why}",
+                    ref.span,
+                    "images: .jpg .jpeg .png; element videos: .mp4 .mov",
+                )
+            )
+            return None, None
+        if media.is_url(ref.target):
+            return kind, ref.target
+        path = media.local_path(ref, base)
+        size = self.size(path)
+        if size is None:
+            diags.append(
+                Diagnostic(
+                    "E401",
+                    f"local file not found: {path}",
+                    ref.span,
+                    "paths are relative to the file that names them",
+                )
+            )
+            return None, None
+        if kind == "image" and size > media.MAX_IMAGE_BYTES:
+            diags.append(
+                Diagnostic(
+                    "E403",
+                    f"image is {size:,} bytes; kie.ai accepts at most 10 MiB (10,485,760 bytes)",
+                    ref.span,
+                    "resize or recompress it",
+                )
+            )
+            return None, None
+        return kind, media.file_uri(path)
+
+
+def check_element(
+    element: Element, base: Path, checker: MediaChecker, diags: list[Diagnostic]
+) -> ResolvedElement | None:
+    found: list[tuple[str, str]] = []
+    ok = element.header_ok and element.block_ok
+    for ref in element.references:
+        kind, url = checker.check(ref, base, diags)
+        if kind is None or url is None:
+            ok = False
+        else:
+            found.append((kind, url))
+    if element.name is None or element.description is None:
+        return None
+    images = [url for kind, url in found if kind == "image"]
+    videos = [url for kind, url in found if kind == "video"]
+    if videos:
+        diags.append(
+            Diagnostic(
+                "W504",
+                f"`@{element.name}` is a video element",
+                element.span,
+                "kie.ai documented video elements, then dropped them from its "
+                "docs; 2 to 4 images are the safe choice",
+            )
+        )
+    if not ok:
+        return None
+    if images and videos:
+        problem = "mixes images and a video"
+    elif videos and len(videos) != 1:
+        problem = f"has {len(videos)} videos; a video element has exactly 1"
+    elif not videos and not 2 <= len(images) <= 4:
+        problem = f"has {len(images)} image{'s' * (len(images) != 1)}; it needs 2 to 4"
+    else:
+        kind = "video" if videos else "image"
+        return ResolvedElement(element.name, element.description, kind, tuple(videos or images))
+    diags.append(
+        Diagnostic(
+            "E305",
+            f"element `@{element.name}` {problem}",
+            element.span,
+            "give 2 to 4 JPG/PNG images, or exactly 1 MP4/MOV video",
+        )
+    )
+    return None
+
+
+@dataclass(slots=True)
+class SceneContext:
+    file_settings: dict[str, Value]
+    elements: dict[str, ResolvedElement | None]  # declared names (None: declared, invalid)
+    base: Path
+    checker: MediaChecker
+
+
+def check_scene(
+    scene: Scene, scene_id: str, ctx: SceneContext, diags: list[Diagnostic]
+) -> ResolvedScene | None:
+    settings = dict(ctx.file_settings)
+    settings.update(resolve(scene.settings, diags))
+    multi = len(scene.shots) > 1
+    frames = _frames(scene, multi, ctx, diags)
+    _durations(scene, diags)
+    for shot in scene.shots:
+        _prompt(shot, multi, diags)
+    elements = _cues(scene, ctx, diags)
+    if elements and frames is not None and not frames:
+        diags.append(
+            Diagnostic(
+                "W503",
+                "this scene cues elements but has no `FIRST FRAME`",
+                scene.span,
+                "kie.ai's docs ask for a first frame when elements "
+                "are referenced; add `FIRST FRAME image.png` to the preamble",
+            )
+        )
+    sound = settings.get("sound")
+    if multi and sound is not None and sound.value is False:
+        diags.append(
+            Diagnostic(
+                "W502",
+                "`Sound: off` applies to a multi-shot scene",
+                sound.setting.span,
+                "kie.ai generates multi-shot video with sound; `false` is sent but may be refused",
+            )
+        )
+    if frames is None or elements is None or not scene.shots:
+        return None
+    if any(shot.seconds is None for shot in scene.shots):
+        return None
+    return ResolvedScene(scene, scene_id, settings, frames, elements)
+
+
+def _frames(
+    scene: Scene, multi: bool, ctx: SceneContext, diags: list[Diagnostic]
+) -> tuple[str, ...] | None:
+    first = last = None
+    ok = True
+    for frame in scene.frames:
+        keyword = "FIRST FRAME" if frame.which == "first" else "LAST FRAME"
+        if (first if frame.which == "first" else last) is not None:
+            diags.append(
+                Diagnostic(
+                    "E309",
+                    f"a second `{keyword}` in this scene",
+                    frame.span,
+                    "a scene has one first frame and one last frame",
+                )
+            )
+            ok = False
+            continue
+        _kind, url = ctx.checker.check(frame.reference, ctx.base, diags, frame=True)
+        ok = ok and url is not None
+        if frame.which == "first":
+            first = url or ""
+        else:
+            last = url or ""
+            if multi:
+                diags.append(
+                    Diagnostic(
+                        "E307",
+                        "`LAST FRAME` in a multi-shot scene",
+                        frame.span,
+                        "kie.ai takes only a first frame for multi-shot video",
+                    )
+                )
+                ok = False
+    if last is not None and first is None:
+        span = next(f.span for f in scene.frames if f.which == "last")
+        diags.append(
+            Diagnostic(
+                "E308",
+                "`LAST FRAME` without `FIRST FRAME`",
+                span,
+                "add `FIRST FRAME image.png` above it",
+            )
+        )
+        ok = False
+    if not ok:
+        return None
+    return tuple(url for url in (first, last) if url)
+
+
+def _durations(scene: Scene, diags: list[Diagnostic]) -> None:
+    shots = scene.shots
+    if not shots:
+        if not scene.implicit:
+            diags.append(
+                Diagnostic(
+                    "E313",
+                    "this scene has no `SHOT`",
+                    scene.span,
+                    "add `SHOT 5s` and its prose below the preamble",
+                )
+            )
+        return
+    if len(shots) > MAX_SHOTS:
+        diags.append(
+            Diagnostic(
+                "E303",
+                f"{len(shots)} shots in one scene; kie.ai takes at most 5",
+                shots[MAX_SHOTS].span,
+                "split the scene in two",
+            )
+        )
+    if len(shots) > 1:
+        for shot in shots:
+            if shot.seconds is not None and not MIN_SHOT <= shot.seconds <= MAX_SHOT:
+                diags.append(
+                    Diagnostic(
+                        "E302",
+                        f"a shot of {shot.seconds} s; in a multi-shot "
+                        "scene each shot lasts 1 to 12 s",
+                        shot.span,
+                    )
+                )
+    if all(shot.seconds is not None for shot in shots):
+        total = sum(shot.seconds or 0 for shot in shots)
+        if not MIN_TOTAL <= total <= MAX_TOTAL:
+            diags.append(
+                Diagnostic(
+                    "E301",
+                    f"the scene lasts {total} s; kie.ai makes 3 to 15 s",
+                    scene.span,
+                    "change the shot durations so they add up to 3 to 15 seconds",
+                )
+            )
+
+
+def _prompt(shot: Shot, multi: bool, diags: list[Diagnostic]) -> None:
+    if not shot.prompt:
+        diags.append(
+            Diagnostic(
+                "E311",
+                "this shot has no prose",
+                shot.span,
+                "describe the shot on the lines below `SHOT`",
+            )
+        )
+    elif multi:
+        # kie.ai counts each cue as 37 characters; a cue name longer than 36 would make the
+        # weighted count smaller than the text, so the safe reading checks both
+        weighted = len(shot.prompt) + sum(CUE_WEIGHT - 1 - len(c.name) for c in shot.cues)
+        weight = max(weighted, len(shot.prompt))
+        if weight > MAX_MULTI_PROMPT:
+            diags.append(
+                Diagnostic(
+                    "E306",
+                    f"the prompt counts {weight} characters (each cue "
+                    "counts 37); a multi-shot prompt takes at most 500",
+                    shot.span,
+                    "shorten the prose, or drop a cue",
+                )
+            )
+    elif len(shot.prompt) > MAX_SINGLE_PROMPT:
+        diags.append(
+            Diagnostic(
+                "E310",
+                f"the prompt has {len(shot.prompt)} characters; kie.ai takes at most 2500",
+                shot.span,
+                "shorten the prose",
+            )
+        )
+
+
+def _cues(
+    scene: Scene, ctx: SceneContext, diags: list[Diagnostic]
+) -> tuple[ResolvedElement, ...] | None:
+    order: list[str] = []
+    ok = True
+    for shot in scene.shots:
+        for cue in shot.cues:
+            if cue.name not in ctx.elements:
+                guess = did_you_mean(cue.name, ctx.elements)
+                diags.append(
+                    Diagnostic(
+                        "E201",
+                        f"`@{cue.name}` names no declared element",
+                        cue.span,
+                        f"did you mean `@{guess}`?"
+                        if guess
+                        else f"declare it: `ELEMENT @{cue.name}: description`",
+                    )
+                )
+                ok = False
+            elif cue.name not in order:
+                order.append(cue.name)
+                if len(order) == MAX_ELEMENTS + 1:
+                    diags.append(
+                        Diagnostic(
+                            "E304",
+                            "more than 3 elements cued in one scene",
+                            cue.span,
+                            "kie.ai takes at most 3 elements per request; split the scene",
+                        )
+                    )
+                    ok = False
+    resolved = [ctx.elements[name] for name in order[:MAX_ELEMENTS]]
+    if not ok or any(r is None for r in resolved):
+        return None
+    return tuple(r for r in resolved if r is not None)
+
+
+def unused_elements(script: Script, cued: set[str], diags: list[Diagnostic]) -> None:
+    """W501 for this file's declarations that no prompt of the file cues."""
+    if not script.has_shots:
+        return
+    for element in script.elements:
+        if element.header_ok and element.name is not None and element.name not in cued:
+            diags.append(
+                Diagnostic(
+                    "W501",
+                    f"`@{element.name}` is declared but never cued",
+                    element.span,
+                    f"cue it in a shot with `@{element.name}`, or remove it",
+                )
+            )
+
+
+def cued_names(scenes: Sequence[Scene]) -> set[str]:
+    return {cue.name for scene in scenes for shot in scene.shots for cue in shot.cues}

@@ -1,0 +1,359 @@
+"""Stage "JSON Schema validation", part two: the Kling rules a JSON Schema cannot express.
+
+Checked on a request dict after the schema (`validate_all` runs both): the duration is the sum
+of the shots (E301; kie's own multi-shot example says "5" for 3 + 3, and the sum is the safe
+reading), each `@cue` counts 37 characters toward a shot's 500 (E306), every cue names an
+element of the request (E201), media URLs have a type their place accepts (E402), and the
+warnings kie.ai's docs call for. Each rule looks only at the parts it needs and skips any part
+whose structure is unsound (the schema reports those), so no JSON input makes it raise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from shotc.request.validation import SchemaViolation, sort_violations, validate_request
+
+CUE_LENGTH = 37  # kie.ai counts each @element cue as this many characters
+MULTI_SHOT_PROMPT_MAX = 500
+IMAGE_EXTENSIONS = frozenset({"jpg", "jpeg", "png"})
+VIDEO_EXTENSIONS = frozenset({"mp4", "mov"})
+
+# In a request every `@` followed by name characters is a cue: `@@` escapes exist only in
+# .shot source, which sends them as a single literal `@`.
+_CUE = re.compile(r"@([A-Za-z0-9_-]+)")
+_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def validate_all(request: object) -> list[SchemaViolation]:
+    """Schema violations and Kling-rule findings (warnings included), sorted by path."""
+    found = validate_request(request)
+    if isinstance(request, Mapping):
+        seen = {(v.path, v.code) for v in found}
+        # A rule restating a schema error at the same place adds nothing.
+        found += [v for v in check_request_rules(request) if (v.path, v.code) not in seen]
+    return sort_violations(found)
+
+
+def check_request_rules(request: Mapping[str, Any]) -> list[SchemaViolation]:
+    """The Kling rules on a request dict; parts with an unsound structure are skipped."""
+    inp = request.get("input")
+    if not isinstance(inp, Mapping):
+        return []
+    out: list[SchemaViolation] = []
+    multi = inp.get("multi_shots") is True
+    shots = _shots(inp.get("multi_prompt"))
+    elements = _elements(inp.get("kling_elements"))
+    _durations(inp, shots, multi, out)
+    _prompts(inp, shots, out)
+    _cues(inp, shots, elements, out)
+    _element_rules(elements, out)
+    _media(inp, elements, out)
+    _frames(inp, elements, multi, out)
+    if multi and inp.get("sound") is False:
+        out.append(
+            SchemaViolation(
+                "input.sound",
+                "sound is false in a multi-shot request: kie.ai generates multi-shot "
+                "video with sound (a client author saw it reject false)",
+                "W502",
+                "warning",
+            )
+        )
+    return sort_violations(out)
+
+
+def _whole(value: object) -> int | None:
+    """A JSON integer (3 or 3.0, never true) as an int."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _shots(value: object) -> list[tuple[int, Mapping[str, Any]]]:
+    if not isinstance(value, list):
+        return []
+    return [(i, shot) for i, shot in enumerate(value) if isinstance(shot, Mapping)]
+
+
+def _elements(value: object) -> list[tuple[int, Mapping[str, Any]]]:
+    return _shots(value)
+
+
+def _durations(
+    inp: Mapping[str, Any],
+    shots: list[tuple[int, Mapping[str, Any]]],
+    multi: bool,
+    out: list[SchemaViolation],
+) -> None:
+    if not multi or not shots or len(shots) != len(inp.get("multi_prompt") or []):
+        return
+    seconds = [_whole(shot.get("duration")) for _, shot in shots]
+    if any(s is None for s in seconds):
+        return
+    total = sum(s for s in seconds if s is not None)
+    parts = " + ".join(str(s) for s in seconds)
+    if not 3 <= total <= 15:
+        out.append(
+            SchemaViolation(
+                "input.multi_prompt",
+                f"the shots total {total} s ({parts}); a request must total 3 to 15 s",
+                "E301",
+            )
+        )
+    duration = inp.get("duration")
+    if duration is None and total != 5:
+        out.append(
+            SchemaViolation(
+                "input.duration",
+                f'duration is absent, so kie.ai assumes "5", but the shots '
+                f'total {total} s ({parts}); send "{total}"',
+                "E301",
+            )
+        )
+    elif isinstance(duration, str) and duration != str(total):
+        out.append(
+            SchemaViolation(
+                "input.duration",
+                f"duration is {duration!r} but the shots total {total} s "
+                f'({parts}); send "{total}" (kie.ai\'s docs do not say which wins, so shotc '
+                "requires them to agree)",
+                "E301",
+            )
+        )
+
+
+def _cue_count_length(prompt: str) -> int:
+    cues = _CUE.findall(prompt)
+    return len(prompt) - sum(1 + len(c) for c in cues) + CUE_LENGTH * len(cues)
+
+
+def _prompts(
+    inp: Mapping[str, Any],
+    shots: list[tuple[int, Mapping[str, Any]]],
+    out: list[SchemaViolation],
+) -> None:
+    prompt = inp.get("prompt")
+    if isinstance(prompt, str) and prompt and not prompt.strip():
+        out.append(SchemaViolation("input.prompt", "the prompt is only white space", "E311"))
+    for i, shot in shots:
+        text = shot.get("prompt")
+        if not isinstance(text, str):
+            continue
+        path = f"input.multi_prompt[{i}].prompt"
+        if text and not text.strip():
+            out.append(SchemaViolation(path, "the shot's prompt is only white space", "E311"))
+        counted = _cue_count_length(text)
+        if counted > MULTI_SHOT_PROMPT_MAX:
+            out.append(
+                SchemaViolation(
+                    path,
+                    f"counts {counted} characters with each @cue as {CUE_LENGTH}; at most "
+                    f"{MULTI_SHOT_PROMPT_MAX} are allowed",
+                    "E306",
+                )
+            )
+
+
+def _cues(
+    inp: Mapping[str, Any],
+    shots: list[tuple[int, Mapping[str, Any]]],
+    elements: list[tuple[int, Mapping[str, Any]]],
+    out: list[SchemaViolation],
+) -> None:
+    raw = inp.get("kling_elements")
+    if raw is not None and not isinstance(raw, list):
+        return  # no sound list of names to check cues against
+    names = [e["name"] for _, e in elements if isinstance(e.get("name"), str)]
+    texts: list[tuple[str, str]] = []
+    if isinstance(inp.get("prompt"), str):
+        texts.append(("input.prompt", inp["prompt"]))
+    texts += [
+        (f"input.multi_prompt[{i}].prompt", s["prompt"])
+        for i, s in shots
+        if isinstance(s.get("prompt"), str)
+    ]
+    cued: set[str] = set()
+    for path, text in texts:
+        for name in dict.fromkeys(_CUE.findall(text)):
+            cued.add(name)
+            if name not in names:
+                out.append(SchemaViolation(path, _unknown_cue(name, names), "E201"))
+    for i, element in elements:
+        name = element.get("name")
+        if isinstance(name, str) and name not in cued:
+            out.append(
+                SchemaViolation(
+                    f"input.kling_elements[{i}]",
+                    f"element `{name}` is never cued (@{name}) in the prompts",
+                    "W501",
+                    "warning",
+                )
+            )
+
+
+def _unknown_cue(name: str, names: list[str]) -> str:
+    message = f"@{name} names no element in kling_elements"
+    if not names:
+        return message + " (there are none; a literal @ before letters reads as a cue)"
+    from difflib import get_close_matches
+
+    close = get_close_matches(name, names, n=1)
+    return message + (f" (did you mean @{close[0]}?)" if close else "")
+
+
+def _element_rules(
+    elements: list[tuple[int, Mapping[str, Any]]], out: list[SchemaViolation]
+) -> None:
+    if len(elements) > 3:
+        out.append(
+            SchemaViolation(
+                "input.kling_elements", f"{len(elements)} elements; at most 3 per request", "E304"
+            )
+        )
+    first: dict[str, int] = {}
+    for i, element in elements:
+        path = f"input.kling_elements[{i}]"
+        name = element.get("name")
+        if isinstance(name, str):
+            if not _NAME.fullmatch(name):
+                out.append(
+                    SchemaViolation(
+                        path + ".name",
+                        f"{name!r} is not a valid element name (letters, digits, _ and - only)",
+                        "E203",
+                    )
+                )
+            if name in first:
+                out.append(
+                    SchemaViolation(
+                        path + ".name",
+                        f"element `{name}` is already defined at "
+                        f"input.kling_elements[{first[name]}]",
+                        "E202",
+                    )
+                )
+            first.setdefault(name, i)
+        description = element.get("description")
+        if isinstance(description, str) and description and not description.strip():
+            out.append(
+                SchemaViolation(
+                    path + ".description", "the description is only white space", "E204"
+                )
+            )
+        images = element.get("element_input_urls")
+        videos = element.get("element_input_video_urls")
+        if isinstance(images, list) and isinstance(videos, list):
+            out.append(
+                SchemaViolation(
+                    path,
+                    "an element has either element_input_urls (2 to 4 images) or "
+                    "element_input_video_urls (1 video), not both",
+                    "E305",
+                )
+            )
+        elif isinstance(images, list) and not 2 <= len(images) <= 4:
+            out.append(
+                SchemaViolation(
+                    path + ".element_input_urls",
+                    f"{len(images)} image(s); an element takes 2 to 4",
+                    "E305",
+                )
+            )
+        elif isinstance(videos, list) and len(videos) != 1:
+            out.append(
+                SchemaViolation(
+                    path + ".element_input_video_urls",
+                    f"{len(videos)} video(s); an element takes exactly 1",
+                    "E305",
+                )
+            )
+        if isinstance(videos, list):
+            out.append(
+                SchemaViolation(
+                    path + ".element_input_video_urls",
+                    "video elements were in kie.ai's Feb 2026 "
+                    "docs and are gone from the Apr 2026 ones; they may stop working",
+                    "W504",
+                    "warning",
+                )
+            )
+
+
+def extension(url: str) -> str:
+    """The lower-cased extension of a URI's path ("" for none), query and fragment ignored."""
+    rest = url.split("#", 1)[0].split("?", 1)[0]
+    scheme, colon, after = rest.partition(":")
+    if colon and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.\-]*", scheme):
+        rest = after
+    if rest.startswith("//"):
+        rest = rest[2:]
+        rest = rest[rest.index("/") :] if "/" in rest else ""  # drop the authority
+    name = rest.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    # A leading dot names a hidden file, not an extension (as in the compiler).
+    return name[dot + 1 :].lower() if dot > 0 else ""
+
+
+def _media_problem(url: str, kind: str) -> str | None:
+    ext = extension(url)
+    if not ext:
+        return None  # kie.ai fetches it; the place says what kind it must be
+    if ext in (IMAGE_EXTENSIONS if kind == "image" else VIDEO_EXTENSIONS):
+        return None
+    wanted = ".jpg, .jpeg or .png" if kind == "image" else ".mp4 or .mov"
+    return f"`.{ext}` is not a supported {kind} type here ({wanted})"
+
+
+def _media(
+    inp: Mapping[str, Any],
+    elements: list[tuple[int, Mapping[str, Any]]],
+    out: list[SchemaViolation],
+) -> None:
+    lists: list[tuple[str, object, str]] = [("input.image_urls", inp.get("image_urls"), "image")]
+    for i, element in elements:
+        base = f"input.kling_elements[{i}]"
+        lists.append((base + ".element_input_urls", element.get("element_input_urls"), "image"))
+        lists.append(
+            (base + ".element_input_video_urls", element.get("element_input_video_urls"), "video")
+        )
+    for path, urls, kind in lists:
+        if not isinstance(urls, list):
+            continue
+        for j, url in enumerate(urls):
+            problem = _media_problem(url, kind) if isinstance(url, str) else None
+            if problem:
+                out.append(SchemaViolation(f"{path}[{j}]", problem, "E402"))
+
+
+def _frames(
+    inp: Mapping[str, Any],
+    elements: list[tuple[int, Mapping[str, Any]]],
+    multi: bool,
+    out: list[SchemaViolation],
+) -> None:
+    frames = inp.get("image_urls")
+    if multi and isinstance(frames, list) and len(frames) == 2:
+        out.append(
+            SchemaViolation(
+                "input.image_urls",
+                "a multi-shot request takes the first frame only (1 image URL), not 2",
+                "E307",
+            )
+        )
+    if elements and "image_urls" not in inp:
+        out.append(
+            SchemaViolation(
+                "input.image_urls",
+                "the prompts use elements but there is no first frame; "
+                "kie.ai's English docs ask for image_urls when elements are referenced",
+                "W503",
+                "warning",
+            )
+        )
