@@ -172,7 +172,6 @@ class _Writer:
         self.scenes: list[_Scene] = []
         self.cast: dict[str, str] = {}  # speaker -> element name
         self._taken: set[str] = set()
-        self._last_dual_partner = False
 
     def _scene(self) -> _Scene:
         if not self.scenes:
