@@ -19,6 +19,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "fmt": ("shotc.cli.tools", "fmt_command", "Rewrite scripts in canonical form."),
     "decompile": ("shotc.cli.tools", "decompile_command", "Write .shot source for requests."),
     "validate": ("shotc.cli.tools", "validate_command", "Check hand-written request JSON."),
+    "import": ("shotc.cli.imports", "import_command", "Bring a script from another format."),
     "plan": ("shotc.cli.run", "plan_command", "Show what `run` would send and spend."),
     "run": ("shotc.cli.run", "run_command", "Upload, submit, follow and download."),
     "status": ("shotc.cli.run", "status_command", "Show the ledger, refreshed from kie.ai."),
