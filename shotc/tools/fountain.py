@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from shotc.language.source import _CONTROL as CONTROL_CHARACTER
+from shotc.kling import CONTROL as CONTROL_CHARACTER
 
 _TITLE_KEY = re.compile(r"([A-Za-z][A-Za-z0-9 _-]*?)\s*:\s*(.*)$")
 _HEADING = re.compile(r"(?i:int\.?/ext|int/ext|i/e|int|ext|est)[. ]")

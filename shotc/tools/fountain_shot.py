@@ -24,7 +24,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from shotc.language.checks import MAX_MULTI_PROMPT, MAX_SHOT, MAX_SHOTS, MAX_TOTAL, slugify
+from shotc.kling import MAX_MULTI_PROMPT, MAX_SHOT, MAX_SHOTS, MAX_TOTAL
+from shotc.language.checks import slugify
 from shotc.language.lexer import classify
 from shotc.tools.fountain import (
     Action,
