@@ -18,6 +18,7 @@ from test_robustness import FRAGMENTS
 
 CAST = """\
 ELEMENT @element_dog: a scruffy brown terrier
+  Voice: a low, gruff bark
   https://example.com/dog-front.jpeg
   https://example.com/dog-side.png
 """
@@ -160,6 +161,7 @@ async def test_hover_and_definition(client: LanguageClient, project: Path) -> No
     assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
     assert "scruffy brown terrier" in hover.contents.value
     assert "dog-front.jpeg" in hover.contents.value
+    assert "Voice: a low, gruff bark" in hover.contents.value
     setting = await client.text_document_hover_async(
         lsp.HoverParams(_doc(project), lsp.Position(1, 1))
     )

@@ -39,9 +39,8 @@ class KnownElement:
 
     @property
     def voice(self) -> str | None:
-        # language 1.1 adds `Voice:` lines to element blocks; older ASTs have none
-        voice = getattr(self.element, "voice", None)
-        return voice if isinstance(voice, str) else None
+        """The element's `Voice:` line (language 1.1 §3), as compiled."""
+        return self.element.voice.text if self.element.voice is not None else None
 
 
 @dataclass(frozen=True, slots=True)
