@@ -164,3 +164,10 @@ def test_check_and_build_do_not_import_the_run_machinery(tmp_path: Path, command
         [sys.executable, "-c", probe], capture_output=True, text=True, check=False
     )
     assert done.stderr.strip().splitlines()[-1:] in ([], [""]), done.stderr
+
+
+def test_top_level_help_lists_every_command_with_its_whole_line() -> None:
+    result = CliRunner().invoke(main, ["--help"], terminal_width=100)
+    assert result.exit_code == 0
+    listed = result.output.split("Commands:", 1)[1].splitlines()
+    assert listed and all(not line.rstrip().endswith("...") for line in listed), result.output

@@ -44,6 +44,10 @@ class LazyGroup(click.Group):
                 raise
             return _unavailable(cmd_name, short_help)
         command: click.Command = getattr(module, attr)
+        if command.short_help is None:
+            # the table's line, whole: click would otherwise cut the docstring's first
+            # sentence to fit (`Upload local media, submit every scene not already done or...`)
+            command.short_help = short_help
         return command
 
 
