@@ -9,6 +9,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from shotc.durable import fsync_path
+
 PARTIAL_SUFFIX = ".partial"
 
 
@@ -34,16 +36,6 @@ def remove_stale_partials(target: Path) -> None:
         if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
             with contextlib.suppress(OSError):
                 path.unlink()
-
-
-def fsync_path(path: Path) -> None:
-    """fsync a file or a directory (best effort: some file systems refuse directories)."""
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 @contextlib.contextmanager

@@ -25,6 +25,7 @@ from urllib.parse import urljoin
 
 import httpx
 
+from shotc.durable import fsync_path
 from shotc.run.client import USER_AGENT, check_url, safe_url
 from shotc.run.config import DOWNLOAD_DEADLINE, DOWNLOAD_MAX_BYTES, RunSettings
 from shotc.run.errors import ConfigError, KieError, LocalIOError, NotSent, ServerError
@@ -70,15 +71,6 @@ def _sha256_of(path: Path) -> str:
         while chunk := fh.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
 
 
 class Downloader:
@@ -219,7 +211,7 @@ class Downloader:
             if check is not None:
                 check(tmp)
             os.replace(tmp, target)
-            _fsync_dir(target.parent)
+            fsync_path(target.parent)
             return got_digest, size
         except BaseException:
             with contextlib.suppress(OSError):

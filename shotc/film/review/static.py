@@ -5,9 +5,9 @@ can be moved together (or DIR can sit inside the project)."""
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
+from shotc.film.files import write_atomic
 from shotc.film.review.model import Project
 from shotc.film.review.page import render_page
 
@@ -22,12 +22,5 @@ def write_static(project: Project, directory: Path) -> Path:
     project.can_pick = False
     page = render_page(project.to_json(urls))
     target = directory / "index.html"
-    fd, temp = tempfile.mkstemp(prefix=".index.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(page)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_atomic(target, page.encode("utf-8"))
     return target
