@@ -44,7 +44,7 @@ def _from_config(path: Path | None) -> list[str]:
     try:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError):
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return []  # `plan`/`run` report an unreadable config with its own message
     value = data.get("allow", [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -7,9 +7,12 @@ when `--help` lists it), so `shotc check`/`build` never import httpx or the run 
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Any
 
 import click
+
+from shotc.exits import ExitCode
 
 # name -> (module, attribute, one-line help shown in `shotc --help`)
 _COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -28,7 +31,34 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+def _interrupted() -> click.exceptions.Exit:
+    """Ctrl-C while click parses options or loads a command: 130 like every other Ctrl-C,
+    not click's "Aborted!" with exit 1 (the commands handle it themselves once they run)."""
+    sys.stderr.write("interrupted\n")
+    sys.stderr.flush()
+    return click.exceptions.Exit(ExitCode.INTERRUPTED)
+
+
 class LazyGroup(click.Group):
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except KeyboardInterrupt:
+            raise _interrupted() from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # The subcommand's own option parsing happens in here.
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise _interrupted() from None
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(_COMMANDS)
 

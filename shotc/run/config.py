@@ -96,6 +96,8 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"{path}: {exc.strerror or exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    except UnicodeDecodeError as exc:  # tomllib decodes the bytes itself: not a TOMLDecodeError
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     unknown = set(data) - {"run", "prices", "allow"}  # `allow`: read by shotc.allow
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}")

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from shotc.allow import find_config
 from shotc.run import recovery
 from shotc.run.commands import Streams, interrupted, make_client, run_lock, say
 from shotc.run.config import CONFIG_NAME, Config, load_config
@@ -24,9 +25,10 @@ from shotc.run.report import credits, dumps, status_json, status_table
 
 def _config(files: Sequence[Path]) -> Config:
     """`shotc.toml` beside the first script, as `run` reads it, or in the current directory
-    when `status` looks at `./.shotc`: its timeouts apply to recordInfo here too."""
-    where = files[0].resolve().parent if files else Path.cwd()
-    path = where / CONFIG_NAME
+    when `status` looks at `./.shotc` (and for `credits`): its timeouts apply here too."""
+    if files:
+        return load_config(find_config(None, files))
+    path = Path.cwd() / CONFIG_NAME
     return load_config(path if path.is_file() else None)
 
 
@@ -124,7 +126,7 @@ def _refresh(running: list[tuple[Ledger, Submission]], config: Config, streams: 
 
 def credits_command(*, as_json: bool, streams: Streams) -> int:
     try:
-        client = make_client(Config())
+        client = make_client(_config([]))
         try:
             balance = client.credit()
         finally:
