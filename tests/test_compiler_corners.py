@@ -4,6 +4,7 @@ Each test asserts what the specification requires (quoted above each group)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from shotc.language.compiler import CompileResult, compile_paths
@@ -156,3 +157,16 @@ def test_deep_include_chain_does_not_crash(tmp_path: Path) -> None:
     result = compile_paths([main], for_build=True)
     # a chain this deep is an error of its own (E404 past 100 levels), not a traceback
     assert [d.code for d in result.diagnostics if d.is_error] == ["E404"]
+
+
+def test_a_named_pipe_as_a_frame_is_e401_and_never_opened(tmp_path: Path) -> None:
+    # Opening a FIFO for reading waits for a writer forever: the check must only stat it.
+    os.mkfifo(tmp_path / "frame.png")
+    (tmp_path / "dir.png").mkdir()
+    text = (
+        "SCENE A\nFIRST FRAME frame.png\nSHOT 5s\nhi\n\nSCENE B\nFIRST FRAME dir.png\nSHOT 5s\nhi\n"
+    )
+    result = _compile(tmp_path, text)
+    assert _positions(result, "E401") == [(2, 13, 2, 22), (7, 13, 7, 20)]
+    messages = [d.message for d in result.diagnostics if d.code == "E401"]
+    assert "pipe" in messages[0] and "directory" in messages[1]

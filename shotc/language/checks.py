@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -55,6 +56,17 @@ def slugify(title: str, position: int) -> str:
     return slug or f"scene-{position}"
 
 
+def _not_a_file(path: Path) -> str:
+    """Why E401: nothing is there, or something that is not a regular file (stat only: a
+    named pipe is never opened, which would wait for a writer forever)."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return f"local file not found: {path}"
+    what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file (a pipe or device)"
+    return f"local file not found: {path} is {what}"
+
+
 class MediaChecker:
     """E402, E401, E403 for a reference (at most one, in that order), and its URL."""
 
@@ -94,7 +106,7 @@ class MediaChecker:
             diags.append(
                 Diagnostic(
                     "E401",
-                    f"local file not found: {path}",
+                    _not_a_file(path),
                     ref.span,
                     "paths are relative to the file that names them",
                 )
