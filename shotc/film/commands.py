@@ -133,6 +133,14 @@ def _cut(request: CutRequest, out: TextIO, err: TextIO) -> int:
     from shotc.film.cut import MissingScenes, assemble
     from shotc.film.project import FilmProject
 
+    if request.timeline is not None:
+        from shotc.film.timeline import adapter_for
+
+        try:
+            adapter_for(request.timeline)
+        except FilmError as exc:
+            say(err, f"error: {exc}")
+            return ExitCode.USAGE
     script = compiled_or_code(request.file, err)
     if isinstance(script, int):
         return script
