@@ -88,7 +88,8 @@ class ReviewLoader:
         return project
 
     def pick(self, scene: str, take: int, mode: str) -> None:
-        from shotc.film.project import FilmProject, PickError
+        from shotc.film.project import FilmProject
+        from shotc.film.takes import PickError
 
         script = self.cache.get()
         try:
