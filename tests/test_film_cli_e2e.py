@@ -180,7 +180,7 @@ def take_path(script: Path, scene_id: str, take: int) -> Path:
         ).fetchone()
     finally:
         conn.close()
-    return (script.parent / row[0]).resolve()
+    return (script.parent / str(row[0])).resolve()
 
 
 def ledger_paths(script: Path) -> set[str]:
