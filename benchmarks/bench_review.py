@@ -3,10 +3,11 @@ made by a real `shotc run` against the fake kie.ai of the tests (real small MP4s
 real `shotc review` process and opened in headless Chromium (Debian's, through Playwright:
 nothing downloaded).
 
-Prints the time to first paint (First Contentful Paint, from navigation start) and to the
-page being interactive (every scene rendered, DOMContentLoaded), best and median of a few
-loads, and what one `/api/project` poll costs the server (the loader runs per request).
-Target: first paint under 1 s.
+Prints, from navigation start, the first contentful paint (which may be the header alone)
+and the first frame showing every scene (the page's script draws them all before
+DOMContentLoaded: the frame after it), best and median of a few loads, and what one
+`/api/project` poll costs the server (the loader runs per request). Target: every scene
+painted in under 1 s (median).
 
 Usage: python benchmarks/bench_review.py [--scenes N] [--takes K] [--loads L]. Exits 1 when
 the target is missed.
@@ -45,6 +46,14 @@ rate_period = 1.0
 """
 
 
+# The scenes are drawn by the page's script before DOMContentLoaded; the frame after that is
+# the first one that shows them (First Contentful Paint may be the header alone).
+PAINTED = (
+    "document.addEventListener('DOMContentLoaded', () => requestAnimationFrame(() =>"
+    " setTimeout(() => { window.__painted = performance.now(); })));"
+)
+
+
 def write_script(root: Path, scenes: int, takes: int) -> Path:
     (root / "shotc.toml").write_text(CONFIG)
     parts = [f"Title: Review bench\nMode: std\nTakes: {takes}\n"]
@@ -53,7 +62,11 @@ def write_script(root: Path, scenes: int, takes: int) -> Path:
             f"SCENE Scene {i}\n\nSHOT 3s\nA wide shot of the harbour, boat number {i} leaves."
             f"\n\nSHOT 2s\nA close shot of @captain at the wheel, scene {i}.\n"
         )
-    parts.insert(1, "ELEMENT @captain: the captain\n  https://example.com/captain.png\n")
+    parts.insert(
+        1,
+        "ELEMENT @captain: the captain\n  https://example.com/captain-1.png\n"
+        "  https://example.com/captain-2.png\n",
+    )
     script = root / "film.shot"
     script.write_text("\n".join(parts))
     return script
@@ -115,19 +128,22 @@ def main() -> int:
                 try:
                     for _ in range(args.loads):
                         page = browser.new_page(viewport={"width": 1280, "height": 900})
+                        page.add_init_script(PAINTED)
                         page.goto(url, wait_until="domcontentloaded")
                         page.wait_for_function(
                             f"document.querySelectorAll('section.scene').length === {args.scenes}"
                         )
+                        page.wait_for_function("window.__painted !== undefined")
                         timing = page.evaluate(
-                            "() => ({fcp: (performance.getEntriesByName("
+                            "() => { const n = performance.getEntriesByType('navigation')[0];"
+                            " return {fcp: (performance.getEntriesByName("
                             "'first-contentful-paint')[0] || {}).startTime, dcl: "
-                            "performance.getEntriesByType('navigation')[0]"
-                            ".domContentLoadedEventEnd})"
+                            "n.domContentLoadedEventEnd, response: n.responseEnd, "
+                            "painted: window.__painted}; }"
                         )
                         takes = page.locator("figure.take").count()
                         paints.append(float(timing["fcp"]) / 1000)
-                        ready.append(float(timing["dcl"]) / 1000)
+                        ready.append(float(timing["painted"]) / 1000)
                         page.close()
                 finally:
                     browser.close()
@@ -144,14 +160,14 @@ def main() -> int:
         f"{statistics.median(polls) * 1000:.0f} ms median (loader: script + ledger)"
     )
     print(
-        f"first paint            {best * 1000:.0f} ms best, {statistics.median(paints) * 1000:.0f}"
-        f" ms median of {len(paints)}  (target < {TARGET_S * 1000:.0f} ms)"
+        f"first contentful paint {best * 1000:.0f} ms best, "
+        f"{statistics.median(paints) * 1000:.0f} ms median of {len(paints)} (the header)"
     )
     print(
-        f"DOMContentLoaded       {min(ready) * 1000:.0f} ms best, "
-        f"{statistics.median(ready) * 1000:.0f} ms median"
+        f"every scene painted    {min(ready) * 1000:.0f} ms best, "
+        f"{statistics.median(ready) * 1000:.0f} ms median  (target < {TARGET_S * 1000:.0f} ms)"
     )
-    ok = statistics.median(paints) < TARGET_S and takes == args.scenes * args.takes
+    ok = statistics.median(ready) < TARGET_S and takes == args.scenes * args.takes
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

@@ -15,6 +15,7 @@ import itertools
 import math
 import shutil
 import tempfile
+import threading
 from array import array
 from dataclasses import dataclass
 from fractions import Fraction
@@ -72,7 +73,8 @@ def clip(spec: ClipSpec) -> Path:
     """The cached clip for `spec` (made on first use)."""
     path = cache_dir() / spec.name()
     if not path.exists():
-        partial = path.with_suffix(".partial")
+        # one partial per thread: the fake kie.ai's threads may make the same clip at once
+        partial = path.with_name(f"{path.name}.{threading.get_ident()}.partial")
         write_clip(partial, spec)
         partial.replace(path)
     return path

@@ -3,6 +3,13 @@ const POLL_MS = __POLL_MS__;
 let current = JSON.parse(document.getElementById("model").textContent);
 const rendered = new Map();  // scene id -> JSON of what is on screen
 
+// A video gets its src when it comes near the viewport: 300 players fetching their metadata
+// at once would hold the first paint of a long project back by seconds.
+const near = "IntersectionObserver" in window ? new IntersectionObserver(entries => {
+  for (const e of entries) if (e.isIntersecting) { near.unobserve(e.target); load(e.target); }
+}, {rootMargin: "100% 0px"}) : null;
+function load(video) { if (!video.getAttribute("src")) video.src = video.dataset.src; }
+function watch(video) { if (near) near.observe(video); else load(video); }
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -65,8 +72,9 @@ function sceneNode(scene, index) {
       button.addEventListener("click", () => pick(scene.scene_id, t.take, t.mode, button));
       caption.append(button);
     }
-    const player = t.src ? el("video", {controls: true, preload: "metadata", src: t.src,
+    const player = t.src ? el("video", {controls: true, preload: "metadata", "data-src": t.src,
       "data-take": String(t.take)}) : el("div", {class: "empty"}, t.state);
+    if (t.src) watch(player);
     takes.append(el("figure", {class: "take" + (t.in_cut ? " in-cut" : ""), "data-take": String(t.take),
       "data-mode": t.mode}, player, caption));
   }
