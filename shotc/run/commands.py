@@ -24,7 +24,7 @@ from shotc.run import recovery, signals
 from shotc.run.client import DEFAULT_API_BASE, DEFAULT_UPLOAD_BASE, KieClient, Timeouts
 from shotc.run.config import Config, find_config, load_config
 from shotc.run.errors import ConfigError, LocalIOError, RunError
-from shotc.run.ledger import Ledger
+from shotc.run.ledger import Ledger, ledger_path_for
 from shotc.run.planner import Job, open_ledgers, orphan_jobs, plan_jobs
 from shotc.run.progress import Progress
 from shotc.run.report import (
@@ -82,11 +82,17 @@ def _config(config_path: Path | None, files: Sequence[Path]) -> Config:
     return load_config(find_config(config_path, list(files)))
 
 
-def make_client(config: Config) -> KieClient:
-    """A KieClient from the environment (KIE_API_KEY, KIE_API_BASE, KIE_UPLOAD_BASE)."""
+def _api_key() -> str:
+    """KIE_API_KEY, or the error that says how to set it."""
     key = os.environ.get("KIE_API_KEY", "").strip()
     if not key:
         raise ConfigError("KIE_API_KEY is not set: export your kie.ai API key first")
+    return key
+
+
+def make_client(config: Config) -> KieClient:
+    """A KieClient from the environment (KIE_API_KEY, KIE_API_BASE, KIE_UPLOAD_BASE)."""
+    key = _api_key()
     from shotc.run.retry import Backoff
 
     settings = config.run
@@ -214,6 +220,7 @@ def run(req: RunRequest, streams: Streams) -> int:
         if isinstance(compiled, int):
             return compiled
         scenes = _select(compiled, req.scenes)
+        _key_before_ledger(scenes)
         ledgers = open_ledgers([s.script for s in scenes], create=True)
         opened = [ledger for ledger in ledgers.values() if ledger is not None]
         try:
@@ -231,6 +238,14 @@ def run(req: RunRequest, streams: Streams) -> int:
     except KeyboardInterrupt as exc:
         # While compiling, planning or printing the summary (the orchestrator handles its own).
         return interrupted(streams, exc)
+
+
+def _key_before_ledger(scenes: Sequence[CompiledScene]) -> None:
+    """A script without a ledger has only new scenes, which need the key: say it is missing
+    before `.shotc/` is created, not after (a first `run` without a key leaves nothing behind).
+    With a ledger, the key is asked for only when something must be sent or followed."""
+    if any(not ledger_path_for(s.script).exists() for s in scenes):
+        _api_key()
 
 
 def _run_locked(
