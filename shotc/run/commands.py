@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TextIO
 
+from shotc.exits import ExitCode
 from shotc.language.compiler import CompiledScene, ScriptReadError, compile_paths
 from shotc.run import recovery, signals
 from shotc.run.client import DEFAULT_API_BASE, DEFAULT_UPLOAD_BASE, KieClient, Timeouts
@@ -36,6 +37,7 @@ from shotc.run.report import (
     summary_table,
 )
 from shotc.run.scene_key import DigestCache
+from shotc.run.states import FAILED_OUTCOMES, Outcome
 from shotc.run.untrusted import terminal
 from shotc.terminal import interactive
 
@@ -65,7 +67,7 @@ def _compile(
         result = compile_paths(list(files), allow=allow)
     except ScriptReadError as exc:
         say(streams, f"error: {exc}")
-        return 4
+        return ExitCode.IO
     if result.diagnostics:
         from shotc.render import render_diagnostics
         from shotc.terminal import use_colour
@@ -74,7 +76,7 @@ def _compile(
         streams.err.flush()
     if not result.ok:
         say(streams, "nothing was sent: fix the errors above first")
-        return 1
+        return ExitCode.ERRORS
     return result.scenes
 
 
@@ -189,7 +191,7 @@ def plan(
     except KeyboardInterrupt as exc:
         return interrupted(streams, exc)
     streams.out.write((plan_json(jobs) if as_json else plan_table(jobs)) + "\n")
-    return 0
+    return ExitCode.OK
 
 
 # -- run --------------------------------------------------------------------------------------
@@ -301,7 +303,7 @@ def _run_locked(
             f"would cost ~{credits(spend)} credits, the budget is {credits(req.budget)}; "
             "nothing was sent",
         )
-        return 3
+        return ExitCode.API
     from shotc.run import preflight
 
     preflight.check(jobs, opened)
@@ -335,16 +337,20 @@ def _run_locked(
     if orch.interrupted:
         return orch.signal_exit
     if orch.ledger_failure is not None:
-        return 4  # the fix is local (free the disk); the next run follows what was created
+        return (
+            ExitCode.IO
+        )  # the fix is local (free the disk); the next run follows what was created
     return _exit_code(jobs, wait=req.wait, halted=orch.halt is not None)
 
 
 def _exit_code(jobs: list[Job], *, wait: bool, halted: bool) -> int:
-    bad = {"failed", "refused", "unknown", "not sent"}
-    if halted or any(j.outcome in bad or (j.outcome == "error" and not j.io_error) for j in jobs):
-        return 3
-    if wait and any(j.outcome == "running" for j in jobs):
-        return 3
+    if halted or any(
+        j.outcome in FAILED_OUTCOMES or (j.outcome == Outcome.ERROR and not j.io_error)
+        for j in jobs
+    ):
+        return ExitCode.API
+    if wait and any(j.outcome == Outcome.RUNNING for j in jobs):
+        return ExitCode.API
     if any(j.io_error for j in jobs):
-        return 4
-    return 0
+        return ExitCode.IO
+    return ExitCode.OK

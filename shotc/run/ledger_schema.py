@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shotc.run.states import SubmissionState
+
 V1 = """
 CREATE TABLE submissions (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -111,14 +113,13 @@ UPDATE OR REPLACE downloads SET path = substr(path, length(:root) + 2)
 MIGRATIONS: list[str] = [V1, V2, V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
-# States of one submission (one attempt at one take of one scene key).
-SENDING = "sending"  # intent committed; a POST is (about to be) in flight
-RETRYING = "retrying"  # between attempts; every attempt so far provably created nothing
-NOT_SENT = "not_sent"  # gave up or refused before any task existed; may be sent again
-UNKNOWN = "unknown"  # a POST went out and its answer never came: the task may exist
-ABANDONED = "abandoned"  # an `unknown` the user chose to resubmit (--resubmit-unknown)
-WAITING, QUEUING, GENERATING = "waiting", "queuing", "generating"
-SUCCESS, FAIL = "success", "fail"
+# States of one submission, by their short names (the vocabulary is `SubmissionState`).
+SENDING, RETRYING = SubmissionState.SENDING, SubmissionState.RETRYING
+NOT_SENT, UNKNOWN = SubmissionState.NOT_SENT, SubmissionState.UNKNOWN
+ABANDONED = SubmissionState.ABANDONED
+WAITING, QUEUING = SubmissionState.WAITING, SubmissionState.QUEUING
+GENERATING = SubmissionState.GENERATING
+SUCCESS, FAIL = SubmissionState.SUCCESS, SubmissionState.FAIL
 
 # The highest take number: takes are SQLite integers and part of file names, and nobody orders
 # a thousandth take of one scene on purpose (a huge `--take` is a usage error, not an overflow).

@@ -45,11 +45,17 @@ from shotc.run.progress import Progress
 from shotc.run.retry import Backoff, Stopped
 from shotc.run.scene_key import DigestCache
 from shotc.run.signals import SIGNAL_EXIT, Terminated
+from shotc.run.states import Outcome
 from shotc.run.uploads import Resolved, Uploader, unfetchable
 
 # Outcomes reported per job in the summary.
-DONE, CACHED, FAILED, UNKNOWN_OUT = "done", "cached", "failed", "unknown"
-REFUSED, NOT_SENT, RUNNING, ERROR = "refused", "not sent", "running", "error"
+DONE, CACHED, FAILED, UNKNOWN_OUT = Outcome.DONE, Outcome.CACHED, Outcome.FAILED, Outcome.UNKNOWN
+REFUSED, NOT_SENT, RUNNING, ERROR = (
+    Outcome.REFUSED,
+    Outcome.NOT_SENT,
+    Outcome.RUNNING,
+    Outcome.ERROR,
+)
 NOT_RESENT = "Not re-sent: pass --resubmit-unknown to send it again"
 
 
@@ -192,7 +198,7 @@ class Orchestrator:
 
     # -- one job --------------------------------------------------------------------------
 
-    def _finish(self, job: Job, outcome: str, message: str = "") -> None:
+    def _finish(self, job: Job, outcome: Outcome, message: str = "") -> None:
         job.outcome = outcome
         job.ended = time.monotonic()
         self._progress.update(job, outcome, message)

@@ -29,10 +29,12 @@ from shotc.run.ledger_schema import (
     Submission,
 )
 from shotc.run.scene_key import DigestCache, scene_key
+from shotc.run.states import Outcome, PlanState
 
 # What `plan` shows per scene.
-NEW, CHANGED, DONE, RUNNING, FAILED = "new", "changed", "done", "running", "failed"
-SHOW_UNKNOWN, SHOW_SENDING = "unknown", "sending"
+NEW, CHANGED, DONE = PlanState.NEW, PlanState.CHANGED, PlanState.DONE
+RUNNING, FAILED = PlanState.RUNNING, PlanState.FAILED
+SHOW_UNKNOWN, SHOW_SENDING = PlanState.UNKNOWN, PlanState.SENDING
 
 
 @dataclass
@@ -51,7 +53,7 @@ class Job:
     sound: bool
     seconds: int
     est_credits: float
-    plan_state: str
+    plan_state: PlanState
     will_send: bool
     sub: Submission | None = None
     orphan: bool = False
@@ -59,7 +61,7 @@ class Job:
     media: dict[Path, str] = field(default_factory=dict)
     # filled in by the orchestrator
     status: str = "queued"
-    outcome: str = ""
+    outcome: Outcome | None = None  # None until the job ends
     message: str = ""
     created_now: bool = False
     io_error: bool = False  # the failure was local (disk, ledger), not kie.ai's
@@ -114,7 +116,7 @@ def classify(
     resubmit_unknown: bool,
     crashed: bool = False,
     recovered: frozenset[int] = frozenset(),
-) -> tuple[str, bool]:
+) -> tuple[PlanState, bool]:
     """(state shown by `plan`, whether `run` sends it).
 
     `crashed`: no `run` holds the project, so a `sending` or `retrying` row is what a killed

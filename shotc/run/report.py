@@ -16,6 +16,7 @@ from typing import Any
 from shotc.run.errors import redact
 from shotc.run.ledger_schema import Submission
 from shotc.run.planner import Job
+from shotc.run.states import SUMMARY_ORDER, Outcome
 from shotc.run.untrusted import json_safe, shown
 
 
@@ -119,8 +120,8 @@ def job_json(job: Job) -> dict[str, Any]:
     }
 
 
-def summary_counts(jobs: Sequence[Job]) -> tuple[Counter[str], int, float]:
-    counts = Counter(j.outcome for j in jobs)
+def summary_counts(jobs: Sequence[Job]) -> tuple[Counter[Outcome], int, float]:
+    counts = Counter(j.outcome for j in jobs if j.outcome is not None)
     created = [j for j in jobs if j.created_now]
     return counts, len(created), sum(j.est_credits for j in created)
 
@@ -151,7 +152,7 @@ def summary_table(jobs: Sequence[Job]) -> str:
             ]
         )
     counts, created, spent = summary_counts(jobs)
-    order = ["done", "cached", "failed", "refused", "unknown", "running", "not sent", "error"]
+    order = SUMMARY_ORDER
     parts = [f"{counts[k]} {k}" for k in order if counts.get(k)]
     return (
         table(["scene", "outcome", "task id", "credits", "detail"], rows)

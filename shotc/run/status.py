@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from shotc.allow import find_config
+from shotc.exits import ExitCode
 from shotc.run import recovery
 from shotc.run.commands import Streams, interrupted, make_client, run_lock, say
 from shotc.run.config import CONFIG_NAME, Config, load_config
@@ -92,7 +93,7 @@ def _refresh(running: list[tuple[Ledger, Submission]], config: Config, streams: 
         client = make_client(config)
     except ConfigError as exc:
         say(streams, f"warning: not refreshed from kie.ai: {exc}")
-        return 0
+        return ExitCode.OK
 
     halted: list[Halt] = []
     halted_lock = threading.Lock()
@@ -101,7 +102,9 @@ def _refresh(running: list[tuple[Ledger, Submission]], config: Config, streams: 
         ledger, sub = item
         assert sub.task_id is not None
         if halted:
-            return 3  # an account-wide refusal: asking about the other tasks changes nothing
+            return (
+                ExitCode.API
+            )  # an account-wide refusal: asking about the other tasks changes nothing
         try:
             info = client.record_info(sub.task_id, scene_id=sub.scene_id)
         except Halt as exc:
@@ -110,12 +113,12 @@ def _refresh(running: list[tuple[Ledger, Submission]], config: Config, streams: 
                 halted.append(exc)
             if first:  # reported once, not once per task
                 say(streams, f"error: {exc}")
-            return 3
+            return ExitCode.API
         except KieError as exc:
             say(streams, f"warning: {exc}")
-            return 0
+            return ExitCode.OK
         record_answer(ledger, sub.id, info)  # the same rules as `run`'s polling
-        return 0
+        return ExitCode.OK
 
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -139,4 +142,4 @@ def credits_command(*, as_json: bool, streams: Streams) -> int:
     streams.out.write(
         (dumps({"credits": balance}) if as_json else f"{credits(balance)} credits") + "\n"
     )
-    return 0
+    return ExitCode.OK
