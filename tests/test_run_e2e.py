@@ -366,3 +366,19 @@ def test_second_run_at_the_same_time_is_refused(tmp_path: Path, kie: FakeKie) ->
     proc.communicate(timeout=30)
     assert other.code == 4 and "another `shotc run`" in other.err
     assert len(kie.creates) == 1
+
+
+def test_take_one_still_running_during_take_two_is_not_an_older_version(
+    tmp_path: Path, kie: FakeKie
+) -> None:
+    script = write_project(tmp_path, scenes=1)
+    assert shotc(["run", "film.shot", "--no-wait"], env=kie.env(), cwd=tmp_path).code == 0
+    result = shotc(["run", "film.shot", "--take", "2", "--json"], env=kie.env(), cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert len(kie.created()) == 2
+    rows = json.loads(result.out)["scenes"]
+    assert sorted(row["take"] for row in rows) == [1, 2]
+    assert not any(row["older_version"] for row in rows)
+    assert "older version" not in result.err
+    # take 1 lands under its own name, not set aside as an older version's clip
+    assert sorted(clips(script)) == ["scene-1.mp4", "scene-1.take2.mp4"]

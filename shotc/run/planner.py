@@ -56,7 +56,8 @@ class Job:
     plan_state: PlanState
     will_send: bool
     sub: Submission | None = None
-    orphan: bool = False
+    orphan: bool = False  # an older version of a scene, only followed
+    other_take: bool = False  # another take of a current version (not this run's), followed
     # Each local medium's content digest as the key was computed from it: what gets uploaded.
     media: dict[Path, str] = field(default_factory=dict)
     # filled in by the orchestrator
@@ -73,7 +74,10 @@ class Job:
     def label(self) -> str:
         if self.scenes:
             return ",".join(dict.fromkeys(s.scene_id for s in self.scenes))
-        return f"{self.sub.scene_id if self.sub else '?'} (older version)"
+        scene_id = self.sub.scene_id if self.sub else "?"
+        if self.other_take and self.sub is not None:
+            return f"{scene_id} (take {self.sub.take})"
+        return f"{scene_id} (older version)"
 
     @property
     def scene_id(self) -> str:
@@ -246,10 +250,13 @@ def orphan_jobs(
 ) -> list[Job]:
     """Older versions of these scripts' scenes still running, or finished and never
     downloaded: paid for, so `run` follows and fetches them too, beside the current clip.
+    Another take of a current version (take 1 still running during `run --take 2`) is
+    followed the same way, but under its own take's name: it is not an older version.
 
     `others` are the scripts' scenes that `--scene` left out: their current versions are
     not older ones either, just not part of this run."""
     current = {(j.ledger_path, j.key, j.take) for j in jobs}
+    current_versions = {(j.ledger_path, j.key) for j in jobs if j.scenes}
     unkeyed: set[tuple[Path, str, str]] = set()
     for scene in others:
         lpath = ledger_path_for(scene.script)
@@ -263,6 +270,7 @@ def orphan_jobs(
             unkeyed.add((lpath, name, scene.scene_id))
             continue
         current.add((lpath, key, take))
+        current_versions.add((lpath, key))
     scripts_by_ledger: dict[Path, dict[str, Path]] = {}
     for job in jobs:
         for scene in job.scenes:
@@ -279,7 +287,9 @@ def orphan_jobs(
                 continue
             if not (sub.running or (sub.state == SUCCESS and not ledger.downloads(sub.id))):
                 continue
-            name = clip_name(f"{sub.scene_id}.{sub.scene_key[:8]}", sub.take)
+            other_take = (lpath, sub.scene_key) in current_versions
+            stem = sub.scene_id if other_take else f"{sub.scene_id}.{sub.scene_key[:8]}"
+            name = clip_name(stem, sub.take)
             found.append(
                 Job(
                     key=sub.scene_key,
@@ -297,7 +307,8 @@ def orphan_jobs(
                     plan_state=RUNNING if sub.running else DONE,
                     will_send=False,
                     sub=sub,
-                    orphan=True,
+                    orphan=not other_take,
+                    other_take=other_take,
                 )
             )
     return found
