@@ -16,6 +16,7 @@ import contextlib
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
@@ -46,6 +47,7 @@ from shotc.run.retry import Backoff, Stopped
 from shotc.run.scene_key import DigestCache
 from shotc.run.signals import SIGNAL_EXIT, Terminated
 from shotc.run.states import Outcome
+from shotc.run.submit_policy import Counters, GiveUp, decide
 from shotc.run.uploads import Resolved, Uploader, unfetchable
 
 # Outcomes reported per job in the summary.
@@ -78,8 +80,10 @@ class Orchestrator:
         options: RunOptions | None = None,
         stop: threading.Event | None = None,
         digest: DigestCache | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.jobs = jobs
+        self._clock = clock  # the run's one monotonic clock (injected by tests)
         self._ledgers = ledgers
         self._client = client
         self._downloader = downloader
@@ -87,7 +91,9 @@ class Orchestrator:
         self._progress = progress
         self._options = options or RunOptions()
         self.stop = stop or threading.Event()
-        self.limiter = RateLimiter(self._settings.rate_limit, self._settings.rate_period)
+        self.limiter = RateLimiter(
+            self._settings.rate_limit, self._settings.rate_period, clock=clock
+        )
         self._backoff = Backoff(
             self._settings.retry_base, self._settings.retry_max, self._settings.retries
         )
@@ -200,11 +206,11 @@ class Orchestrator:
 
     def _finish(self, job: Job, outcome: Outcome, message: str = "") -> None:
         job.outcome = outcome
-        job.ended = time.monotonic()
+        job.ended = self._clock()
         self._progress.update(job, outcome, message)
 
     def _work(self, job: Job) -> None:
-        job.started = time.monotonic()
+        job.started = self._clock()
         ledger = self._ledgers[job.ledger_path]
         try:
             if job.will_send:
@@ -272,10 +278,8 @@ class Orchestrator:
         resolved = self._uploader.resolve(job.request, ledger, media=job.media)
         replaces = job.sub.id if job.sub is not None and job.sub.state == UNKNOWN else None
         sid: int | None = None
-        attempt = 0  # retries after 5xx and connection errors
-        limited = 0  # retries after 429, bounded by time instead: always safe to repeat
-        refreshed = False  # the one retry with fresh uploads after an unfetchable refusal
-        patience = time.monotonic() + self._settings.rate_limit_patience
+        counters = Counters()
+        patience = self._clock() + self._settings.rate_limit_patience
         self._progress.update(job, "queued")
         while True:
             slot = self.limiter.acquire(self._gate)
@@ -293,7 +297,7 @@ class Orchestrator:
                 return False
             assert slot is not None
             try:
-                result = self._post(job, ledger, resolved, slot, sid, replaces, refreshed)
+                result = self._post(job, ledger, resolved, slot, sid, replaces, counters.refreshed)
             finally:
                 with self._flight:
                     self._in_flight -= 1
@@ -303,10 +307,24 @@ class Orchestrator:
             sid, exc = result
             if exc is None:
                 return False
-            if isinstance(exc, Rejected):
+            # `_post` settles every refusal itself but the one for stale cached uploads.
+            decision = decide(
+                exc,
+                counters,
+                self._clock(),
+                backoff=self._backoff,
+                retries=self._settings.retries,
+                patience_until=patience,
+                unfetchable_with_cache=isinstance(exc, Rejected),
+            )
+            if isinstance(decision, GiveUp):
+                ledger.not_sent(sid, decision.why)
+                self._finish(job, NOT_SENT, decision.why)
+                return False
+            counters = decision.counters
+            if decision.refresh_uploads:
                 # Refused, maybe for cached uploads kie.ai no longer has. Nothing was created,
                 # so sending it again cannot pay twice; once, with this run's own uploads.
-                refreshed = True
                 self._progress.update(job, "uploading", "cached uploads refused: uploading again")
                 try:
                     resolved = self._uploader.refresh(
@@ -316,22 +334,10 @@ class Orchestrator:
                     ledger.not_sent(sid, f"uploading again failed: {err or type(err).__name__}")
                     raise
                 continue
-            if isinstance(exc, RateLimited):
-                wait = self._backoff.delay(limited, exc.retry_after)
-                limited += 1
-                give_up = time.monotonic() + wait > patience
-                self.limiter.pause(wait)
-            else:
-                wait = self._backoff.delay(attempt, exc.retry_after)
-                attempt += 1
-                give_up = attempt > self._settings.retries
-            if give_up:
-                why = f"gave up after {attempt + limited} retries: {exc}"
-                ledger.not_sent(sid, why)
-                self._finish(job, NOT_SENT, why)
-                return False
+            if decision.pause_limiter:
+                self.limiter.pause(decision.wait)  # a 429 is the account's: everyone waits
             self._progress.update(job, "retrying", str(exc))
-            if self.stop.wait(wait):
+            if self.stop.wait(decision.wait):
                 ledger.not_sent(sid, "stopped between attempts")
                 self._finish(job, NOT_SENT, "stopped")
                 return False
