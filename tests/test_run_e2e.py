@@ -40,7 +40,7 @@ def test_twelve_scenes_then_rerun_then_one_edit(tmp_path: Path, kie: FakeKie) ->
     script = write_project(tmp_path)
     first = shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path)
     assert first.code == 0, first.err
-    assert clips(script) == sorted(f"scene-{i}.mp4" for i in range(1, 13))
+    assert clips(script) == sorted(f"scene-{i}/take-1.mp4" for i in range(1, 13))
     assert len(kie.created()) == 12
     assert "12 done" in first.out
     # 14 distinct local images, each uploaded once (the element's two are shared).
@@ -68,10 +68,10 @@ def test_twelve_scenes_then_rerun_then_one_edit(tmp_path: Path, kie: FakeKie) ->
 def test_missing_download_is_fetched_again_without_resending(tmp_path: Path, kie: FakeKie) -> None:
     script = write_project(tmp_path, scenes=3)
     assert shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path).code == 0
-    (script.parent / "renders" / "film" / "scene-2.mp4").unlink()
+    (script.parent / "renders" / "film" / "scene-2" / "take-1.mp4").unlink()
     again = shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path)
     assert again.code == 0, again.err
-    assert (script.parent / "renders" / "film" / "scene-2.mp4").exists()
+    assert (script.parent / "renders" / "film" / "scene-2" / "take-1.mp4").exists()
     assert len(kie.created()) == 3
 
 
@@ -199,7 +199,7 @@ def test_take_two_is_sent_once(tmp_path: Path, kie: FakeKie) -> None:
     assert shotc(args, env=kie.env(), cwd=tmp_path).code == 0
     assert shotc(args, env=kie.env(), cwd=tmp_path).code == 0
     assert len(kie.created()) == 3
-    assert "scene-1.take2.mp4" in clips(script)
+    assert "scene-1/take-2.mp4" in clips(script)
 
 
 def test_no_wait_then_status_then_run_fetches(tmp_path: Path, kie: FakeKie) -> None:
@@ -324,8 +324,8 @@ def test_edit_while_running_still_fetches_the_paid_older_version(
     assert result.code == 0, result.err
     assert len(kie.created()) == 3
     names = clips(script)
-    assert "scene-1.mp4" in names and "scene-2.mp4" in names
-    older = [n for n in names if n.startswith("scene-1.") and n != "scene-1.mp4"]
+    assert "scene-1/take-1.mp4" in names and "scene-2/take-1.mp4" in names
+    older = [n for n in names if n.startswith("scene-1/older/")]
     assert len(older) == 1 and "older version" in result.out
 
 

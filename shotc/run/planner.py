@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shotc.film.layout import Layout, older_path, take_path
 from shotc.language.compiler import CompiledScene
 from shotc.run.config import Config, estimate_request
-from shotc.run.downloads import clip_name
 from shotc.run.errors import LocalIOError
 from shotc.run.ledger import Ledger, ledger_path_for
 from shotc.run.ledger_schema import (
@@ -200,7 +200,10 @@ def plan_jobs(
         key, canonical, media = _key_and_media(request, digest)
         lpath = ledger_path_for(scene.script)
         ledger = ledgers.get(lpath)
-        target = output_dir(scene.script, out_dir) / clip_name(scene.scene_id, number)
+        sent_mode = str(request.get("input", {}).get("mode", scene.mode))
+        target = take_path(
+            output_dir(scene.script, out_dir), scene.scene_id, number, sent_mode, scene.mode
+        )
         existing = jobs.get((lpath, key, number))
         if existing is not None:
             existing.scenes.append(scene)
@@ -274,9 +277,21 @@ def orphan_jobs(
             continue
         current.update((lpath, key, n) for _s, n in scene_takes_wanted(scene, take))
     scripts_by_ledger: dict[Path, dict[str, Path]] = {}
+    by_script: dict[Path, list[CompiledScene]] = {}
     for job in jobs:
         for scene in job.scenes:
             scripts_by_ledger.setdefault(job.ledger_path, {})[job.script_name] = scene.script
+            by_script.setdefault(scene.script, []).append(scene)
+    for scene in others:
+        by_script.setdefault(scene.script, []).append(scene)
+    layouts = {
+        script: Layout.of(
+            output_dir(script, out_dir),
+            {s.scene_id: s for s in found}.values(),  # a scene is in one job per take
+            digest or DigestCache(),
+        )
+        for script, found in by_script.items()
+    }
     found: list[Job] = []
     for lpath, names in scripts_by_ledger.items():
         ledger = ledgers.get(lpath)
@@ -289,7 +304,16 @@ def orphan_jobs(
                 continue
             if not (sub.running or (sub.state == SUCCESS and not ledger.downloads(sub.id))):
                 continue
-            name = clip_name(f"{sub.scene_id}.{sub.scene_key[:8]}", sub.take)
+            script = names[sub.script]
+            homes = layouts[script].homes(sub) or [
+                older_path(
+                    output_dir(script, out_dir),
+                    sub.scene_id,
+                    sub.version or sub.scene_key,
+                    sub.take,
+                    sub.mode,
+                )
+            ]
             found.append(
                 Job(
                     key=sub.scene_key,
@@ -299,7 +323,7 @@ def orphan_jobs(
                     scenes=[],
                     request=None,
                     canonical=sub.request,
-                    targets=[output_dir(names[sub.script], out_dir) / name],
+                    targets=homes,
                     mode=sub.mode,
                     sound=sub.sound,
                     seconds=sub.seconds,
