@@ -40,7 +40,7 @@ def test_twelve_scenes_then_rerun_then_one_edit(tmp_path: Path, kie: FakeKie) ->
     script = write_project(tmp_path)
     first = shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path)
     assert first.code == 0, first.err
-    assert clips(script) == sorted(f"scene-{i}.mp4" for i in range(1, 13))
+    assert clips(script) == sorted(f"scene-{i}/take-1.mp4" for i in range(1, 13))
     assert len(kie.created()) == 12
     assert "12 done" in first.out
     # 14 distinct local images, each uploaded once (the element's two are shared).
@@ -68,10 +68,10 @@ def test_twelve_scenes_then_rerun_then_one_edit(tmp_path: Path, kie: FakeKie) ->
 def test_missing_download_is_fetched_again_without_resending(tmp_path: Path, kie: FakeKie) -> None:
     script = write_project(tmp_path, scenes=3)
     assert shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path).code == 0
-    (script.parent / "renders" / "film" / "scene-2.mp4").unlink()
+    (script.parent / "renders" / "film" / "scene-2" / "take-1.mp4").unlink()
     again = shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path)
     assert again.code == 0, again.err
-    assert (script.parent / "renders" / "film" / "scene-2.mp4").exists()
+    assert (script.parent / "renders" / "film" / "scene-2" / "take-1.mp4").exists()
     assert len(kie.created()) == 3
 
 
@@ -186,8 +186,9 @@ def test_mode_std_overrides_every_request_and_is_its_own_scene(
     assert shotc(["run", "film.shot", "--mode", "std"], env=kie.env(), cwd=tmp_path).code == 0
     assert {c.body["input"]["mode"] for c in kie.created()} == {"std"}
     plan = json.loads(shotc(["plan", "film.shot", "--json"], env=kie.env(), cwd=tmp_path).out)
-    # The pro final is not paid yet: the scene differs from what was rendered (the draft).
-    assert {s["state"] for s in plan["scenes"]} == {"changed"}
+    # The pro final is not paid yet. The std clips are drafts of the same version (film.md):
+    # the scene's content did not change, so it is `new` in its own mode, not `changed`.
+    assert {s["state"] for s in plan["scenes"]} == {"new"}
     assert plan["total_credits"] == 4 * 18 + 5 * 27  # single 4 s pro, multi 5 s with sound
 
 
@@ -198,7 +199,7 @@ def test_take_two_is_sent_once(tmp_path: Path, kie: FakeKie) -> None:
     assert shotc(args, env=kie.env(), cwd=tmp_path).code == 0
     assert shotc(args, env=kie.env(), cwd=tmp_path).code == 0
     assert len(kie.created()) == 3
-    assert "scene-1.take2.mp4" in clips(script)
+    assert "scene-1/take-2.mp4" in clips(script)
 
 
 def test_no_wait_then_status_then_run_fetches(tmp_path: Path, kie: FakeKie) -> None:
@@ -323,8 +324,8 @@ def test_edit_while_running_still_fetches_the_paid_older_version(
     assert result.code == 0, result.err
     assert len(kie.created()) == 3
     names = clips(script)
-    assert "scene-1.mp4" in names and "scene-2.mp4" in names
-    older = [n for n in names if n.startswith("scene-1.") and n != "scene-1.mp4"]
+    assert "scene-1/take-1.mp4" in names and "scene-2/take-1.mp4" in names
+    older = [n for n in names if n.startswith("scene-1/older/")]
     assert len(older) == 1 and "older version" in result.out
 
 
@@ -381,4 +382,4 @@ def test_take_one_still_running_during_take_two_is_not_an_older_version(
     assert not any(row["older_version"] for row in rows)
     assert "older version" not in result.err
     # take 1 lands under its own name, not set aside as an older version's clip
-    assert sorted(clips(script)) == ["scene-1.mp4", "scene-1.take2.mp4"]
+    assert clips(script) == ["scene-1/take-1.mp4", "scene-1/take-2.mp4"]

@@ -26,7 +26,7 @@ from shotc.run.client import DEFAULT_API_BASE, DEFAULT_UPLOAD_BASE, KieClient, T
 from shotc.run.config import Config, find_config, load_config
 from shotc.run.errors import ConfigError, LocalIOError, RunError
 from shotc.run.ledger import Ledger, ledger_path_for
-from shotc.run.planner import Job, open_ledgers, orphan_jobs, plan_jobs
+from shotc.run.planner import Job, open_ledgers, orphan_jobs, output_dir, plan_jobs
 from shotc.run.progress import Progress
 from shotc.run.report import (
     credits,
@@ -151,7 +151,7 @@ def plan(
     files: Sequence[Path],
     *,
     mode: str | None,
-    take: int,
+    take: int | None,
     resubmit_unknown: bool,
     config_path: Path | None,
     as_json: bool,
@@ -204,7 +204,7 @@ class RunRequest:
     wait: bool = True
     budget: float | None = None
     out_dir: Path | None = None
-    take: int = 1
+    take: int | None = None  # None: each scene's `Takes: N`
     resubmit_unknown: bool = False
     scenes: Sequence[str] = ()
     config_path: Path | None = None
@@ -282,6 +282,7 @@ def _run_locked(
                     "its createTask was in flight; it is `unknown` (the task may exist)",
                 )
     digest = DigestCache()
+    _settle([*scenes, *others], ledgers, req.out_dir, digest, streams)
     jobs = plan_jobs(
         scenes,
         ledgers,
@@ -341,6 +342,28 @@ def _run_locked(
             ExitCode.IO
         )  # the fix is local (free the disk); the next run follows what was created
     return _exit_code(jobs, wait=req.wait, halted=orch.halt is not None)
+
+
+def _settle(
+    scenes: Sequence[CompiledScene],
+    ledgers: dict[Path, Ledger | None],
+    out_dir: Path | None,
+    digest: DigestCache,
+    streams: Streams,
+) -> None:
+    """File every recorded clip where the script now puts it (film.md "On disk"): an edited
+    scene's clips under `older/`, a renamed one's in its new folder, the flat layout of an
+    older shotc migrated. Before planning, so the downloads find their places free."""
+    from shotc.film.layout import settle_scenes
+
+    moves = settle_scenes(
+        scenes,
+        lambda script: ledgers.get(ledger_path_for(script)),
+        lambda script: output_dir(script, out_dir),
+        digest,
+    )
+    if moves:
+        say(streams, f"note: {len(moves)} clip(s) moved to their place (see docs/film.md)")
 
 
 def _exit_code(jobs: list[Job], *, wait: bool, halted: bool) -> int:

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from shotc.film.layout import Layout, older_path, take_path
 from shotc.language.compiler import CompiledScene
 from shotc.run.config import Config, estimate_request
-from shotc.run.downloads import clip_name
 from shotc.run.errors import LocalIOError
 from shotc.run.ledger import Ledger, ledger_path_for
 from shotc.run.ledger_schema import (
@@ -28,7 +28,7 @@ from shotc.run.ledger_schema import (
     UNKNOWN,
     Submission,
 )
-from shotc.run.scene_key import DigestCache, scene_key
+from shotc.run.scene_key import DigestCache, scene_key, version_of_canonical
 from shotc.run.states import Outcome, PlanState
 
 # What `plan` shows per scene.
@@ -176,38 +176,53 @@ def _key_and_media(
     return key, canonical, media
 
 
+def scene_takes_wanted(scene: CompiledScene, take: int | None) -> list[tuple[CompiledScene, int]]:
+    """The takes a run asks for: `--take K` alone, else 1 to the scene's `Takes: N`."""
+    numbers = [take] if take is not None else list(range(1, scene.takes + 1))
+    return [(scene, n) for n in numbers]
+
+
 def plan_jobs(
     scenes: list[CompiledScene],
     ledgers: dict[Path, Ledger | None],
     config: Config,
     *,
     mode: str | None = None,
-    take: int = 1,
+    take: int | None = None,
     resubmit_unknown: bool = False,
     out_dir: Path | None = None,
     digest: DigestCache | None = None,
     crashed: bool = False,
     recovered: frozenset[int] = frozenset(),
 ) -> list[Job]:
-    """`crashed` and `recovered`: see `classify` (for `plan`, which does not write the
-    ledger; `run` records both before it plans)."""
+    """`take`: only that take of each scene (`--take K`); None: takes 1 to N of each scene
+    (its `Takes: N`). `crashed` and `recovered`: see `classify` (for `plan`, which does not
+    write the ledger; `run` records both before it plans)."""
     digest = digest or DigestCache()
     jobs: dict[tuple[Path, str, int], Job] = {}
-    for scene in scenes:
+    wanted = [pair for scene in scenes for pair in scene_takes_wanted(scene, take)]
+    for scene, number in wanted:
         request = apply_mode(scene.request, mode)
         key, canonical, media = _key_and_media(request, digest)
         lpath = ledger_path_for(scene.script)
         ledger = ledgers.get(lpath)
-        target = output_dir(scene.script, out_dir) / clip_name(scene.scene_id, take)
-        existing = jobs.get((lpath, key, take))
+        sent_mode = str(request.get("input", {}).get("mode", scene.mode))
+        target = take_path(
+            output_dir(scene.script, out_dir), scene.scene_id, number, sent_mode, scene.mode
+        )
+        existing = jobs.get((lpath, key, number))
         if existing is not None:
             existing.scenes.append(scene)
             if target not in existing.targets:
                 existing.targets.append(target)
             continue
         script_name = ledger.script_name(scene.script) if ledger else _rel(lpath, scene.script)
-        latest = ledger.latest(key, take) if ledger else None
+        latest = ledger.latest(key, number) if ledger else None
         history = ledger.scene_history(script_name, scene.scene_id) if ledger else []
+        # Only another version makes the scene `changed`: a draft or another take of this
+        # content is not a change of the scene.
+        version = version_of_canonical(canonical)
+        history = [h for h in history if h.version != version]
         state, send = classify(
             latest,
             history,
@@ -217,9 +232,9 @@ def plan_jobs(
             recovered=recovered,
         )
         m, sound, seconds, est = estimate_request(config, request)
-        jobs[(lpath, key, take)] = Job(
+        jobs[(lpath, key, number)] = Job(
             key=key,
-            take=take,
+            take=number,
             ledger_path=lpath,
             script_name=script_name,
             scenes=[scene],
@@ -245,7 +260,7 @@ def orphan_jobs(
     *,
     others: Sequence[CompiledScene] = (),
     mode: str | None = None,
-    take: int = 1,
+    take: int | None = None,
     digest: DigestCache | None = None,
 ) -> list[Job]:
     """Older versions of these scripts' scenes still running, or finished and never
@@ -269,12 +284,24 @@ def orphan_jobs(
             name = ledger.script_name(scene.script) if ledger else _rel(lpath, scene.script)
             unkeyed.add((lpath, name, scene.scene_id))
             continue
-        current.add((lpath, key, take))
+        current.update((lpath, key, n) for _s, n in scene_takes_wanted(scene, take))
         current_versions.add((lpath, key))
     scripts_by_ledger: dict[Path, dict[str, Path]] = {}
+    by_script: dict[Path, list[CompiledScene]] = {}
     for job in jobs:
         for scene in job.scenes:
             scripts_by_ledger.setdefault(job.ledger_path, {})[job.script_name] = scene.script
+            by_script.setdefault(scene.script, []).append(scene)
+    for scene in others:
+        by_script.setdefault(scene.script, []).append(scene)
+    layouts = {
+        script: Layout.of(
+            output_dir(script, out_dir),
+            {s.scene_id: s for s in found}.values(),  # a scene is in one job per take
+            digest or DigestCache(),
+        )
+        for script, found in by_script.items()
+    }
     found: list[Job] = []
     for lpath, names in scripts_by_ledger.items():
         ledger = ledgers.get(lpath)
@@ -288,8 +315,16 @@ def orphan_jobs(
             if not (sub.running or (sub.state == SUCCESS and not ledger.downloads(sub.id))):
                 continue
             other_take = (lpath, sub.scene_key) in current_versions
-            stem = sub.scene_id if other_take else f"{sub.scene_id}.{sub.scene_key[:8]}"
-            name = clip_name(stem, sub.take)
+            script = names[sub.script]
+            homes = layouts[script].homes(sub) or [
+                older_path(
+                    output_dir(script, out_dir),
+                    sub.scene_id,
+                    sub.version or sub.scene_key,
+                    sub.take,
+                    sub.mode,
+                )
+            ]
             found.append(
                 Job(
                     key=sub.scene_key,
@@ -299,7 +334,7 @@ def orphan_jobs(
                     scenes=[],
                     request=None,
                     canonical=sub.request,
-                    targets=[output_dir(names[sub.script], out_dir) / name],
+                    targets=homes,
                     mode=sub.mode,
                     sound=sub.sound,
                     seconds=sub.seconds,

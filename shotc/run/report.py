@@ -80,6 +80,7 @@ def plan_table(jobs: Sequence[Job]) -> str:
             rows.append(
                 [
                     scene.scene_id,
+                    job.take,
                     scene.shots,
                     job.seconds,
                     job.mode,
@@ -88,10 +89,12 @@ def plan_table(jobs: Sequence[Job]) -> str:
                     job.plan_state,
                 ]
             )
-    head = table(["scene", "shots", "seconds", "mode", "sound", "est. credits", "state"], rows)
+    head = table(
+        ["scene", "take", "shots", "seconds", "mode", "sound", "est. credits", "state"], rows
+    )
     sending = sum(1 for j in jobs if j.will_send)
     return (
-        f"{head}\n\nrun would send {sending} of {len(jobs)} scene(s): "
+        f"{head}\n\nrun would send {sending} of {len(jobs)} take(s): "
         f"~{credits(plan_total(jobs))} credits"
     )
 
