@@ -59,6 +59,7 @@ class CompiledScene:
     mode: str
     sound: bool
     span: Span  # the SCENE line (or the first SHOT of a file without scenes)
+    title: str = ""  # the SCENE line's title as written ("" for a file without scenes)
 
 
 @dataclass(slots=True)
@@ -259,6 +260,7 @@ class _Session:
                     body["mode"],
                     body["sound"],
                     scene.span,
+                    "" if scene.implicit else scene.title,
                 )
             )
         unused_elements(script, cued_names(script.scenes, voices), self.diagnostics)
