@@ -251,7 +251,10 @@ def _run_locked(
     planned = plan_run(compiled, ledgers, config, req.selection, out_dir=req.out_dir, digest=digest)
     jobs = planned.jobs
     if planned.over_budget:
-        say(streams, f"error: over budget: {over_budget(planned, config.usd_per_credit)}")
+        say(
+            streams,
+            f"error: over budget, nothing sent: {over_budget(planned, config.usd_per_credit)}",
+        )
         return 3
     from shotc.run import preflight
 
