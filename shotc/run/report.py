@@ -56,10 +56,6 @@ def _dollars(value: float, usd_per_credit: float) -> float:
 # -- plan -------------------------------------------------------------------------------------
 
 
-def plan_total(jobs: Sequence[Job]) -> float:
-    return sum(j.est_credits for j in jobs if j.will_send)
-
-
 def _plan_rows(plan: Plan) -> list[tuple[Job, str, CompiledScene | None]]:
     """(job, scene id, scene) per row: each scene of a job, or the job's one older version."""
     rows: list[tuple[Job, str, CompiledScene | None]] = []
