@@ -79,7 +79,7 @@ def selection_options(f: Callable[..., Any]) -> Callable[..., Any]:
     def command(
         *args: Any,
         scenes: tuple[str, ...],
-        take: int,
+        take: int | None,
         mode: str | None,
         resubmit_unknown: bool,
         budget: Budget | None,
@@ -99,9 +99,10 @@ def selection_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--take",
             type=click.IntRange(min=1, max=MAX_TAKE),
-            default=1,
-            show_default=True,
-            help="Take number: 2, 3... ask for another take on purpose (paid).",
+            default=None,
+            metavar="K",
+            help="Only take K: 2, 3... ask for another take on purpose (paid). Default: takes "
+            "1 to each scene's `Takes:`.",
         ),
         mode_option(),
         click.option(

@@ -59,7 +59,8 @@ class CompiledScene:
     mode: str
     sound: bool
     span: Span  # the SCENE line (or the first SHOT of a file without scenes)
-    title: str = ""  # the SCENE line's title as written ("" for a file without scenes)
+    title: str = ""  # the SCENE line's title (the film's title for a file without scenes)
+    takes: int = 1  # `Takes: N` (language-1.1 §5): how many takes `run` makes
 
 
 @dataclass(slots=True)
@@ -260,7 +261,8 @@ class _Session:
                     body["mode"],
                     body["sound"],
                     scene.span,
-                    "" if scene.implicit else scene.title,
+                    film_title if scene.implicit else scene.title,
+                    _takes(checked.settings),
                 )
             )
         unused_elements(script, cued_names(script.scenes, voices), self.diagnostics)
@@ -288,6 +290,12 @@ def _missing_help(target: Path, written: str) -> str:
         shown = os.path.join(os.path.dirname(written), guess)
         return f"did you mean `{shown}`? (paths are relative to the including file)"
     return "paths are relative to the including file"
+
+
+def _takes(settings: Mapping[str, Value]) -> int:
+    """`Takes: N` (checked by `settings.check`: ASCII digits 1 to 8), default 1."""
+    value = settings.get("takes")
+    return int(str(value.value)) if value is not None else 1
 
 
 def compile_paths(

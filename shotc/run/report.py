@@ -135,7 +135,7 @@ def plan_verdict(plan: Plan, usd_per_credit: float) -> str:
     cost = money(plan.total, usd_per_credit)
     if plan.over_budget:
         return f"run would refuse and send nothing: {over_budget(plan, usd_per_credit)}"
-    return f"run would send {wanted} of {len(current)} scene(s): {cost} (estimate)"
+    return f"run would send {wanted} of {len(current)} take(s): {cost} (estimate)"
 
 
 def over_budget(plan: Plan, usd_per_credit: float) -> str:
@@ -148,7 +148,7 @@ def over_budget(plan: Plan, usd_per_credit: float) -> str:
     else:
         limit = f"{credits(budget.amount)} credits (~{usd(budget.amount * usd_per_credit)})"
     cost = money(plan.total, usd_per_credit)
-    return f"sending {wanted} scene(s) would cost {cost}, over the budget of {limit}"
+    return f"sending {wanted} take(s) would cost {cost}, over the budget of {limit}"
 
 
 # -- run summary ------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ class Selection:
     """Which scenes and takes a command sends, in which mode, under which budget."""
 
     scenes: tuple[str, ...] = ()  # ids or titles as written; empty: every scene
-    take: int = 1
+    take: int | None = None  # --take K: only take K; None: takes 1 to each scene's Takes:
     mode: str | None = None
     resubmit_unknown: bool = False
     budget: Budget | None = None
