@@ -25,7 +25,12 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from shotc.cli.run import plan_command, run_command
+from shotc.diagnostics import Span
+from shotc.language.compiler import CompiledScene
 from shotc.run.config import USD_PER_CREDIT, Config, estimate_request
+from shotc.run.ledger_schema import Submission
+from shotc.run.planner import Job
+from shotc.run.report import paid, spent_line
 from shotc.run.selection import CREDITS, USD, BudgetError, parse_budget
 
 # Each scene's prompt carries a marker word, so the fake's log says which scene a body is.
@@ -338,7 +343,7 @@ def test_summary_separates_this_run_from_what_was_paid_before(tmp_path: Path, ki
         in again.out
     )
     rows = {
-        line.split()[0]: line.split()[2]
+        line.split()[0]: line.split()[3]  # scene, take, outcome, paid
         for line in again.out.splitlines()
         if line.startswith(("1-", "5-", "finale"))
     }
@@ -383,3 +388,50 @@ def test_dollar_budget_in_credits_is_dollars_over_the_rate(cents: int) -> None:
     budget = parse_budget(f"${cents / 100:.2f}")
     assert budget.unit == USD
     assert budget.credits(USD_PER_CREDIT) == pytest.approx(cents / 100 / USD_PER_CREDIT)
+
+
+# -- the summary's last line, from jobs built by hand ------------------------------------------
+
+
+def a_job(
+    scene_id: str, *, outcome: str, state: str | None, take: int = 1, now: bool = False
+) -> Job:
+    scene = CompiledScene(
+        scene_id, Path("/f.shot"), "F", {}, 1, 5, "std", False, Span.point("f.shot", 1, 1)
+    )
+    sub = None
+    if state is not None:
+        sub = Submission(
+            1, "k", take, "f.shot", scene_id, "F", state,
+            None if state == "unknown" else f"task_{scene_id}",
+            "{}", 5, "std", False, 70.0, 1, 0.0, 0.0, 0.0, None, (), None, None, None, None,
+        )  # fmt: skip
+    job = Job(
+        key="k", take=take, ledger_path=Path("/l"), script_name="f.shot", scenes=[scene],
+        request={}, canonical="{}", targets=[], mode="std", sound=False, seconds=5,
+        est_credits=70.0, plan_state="new", will_send=now, sub=sub,
+    )  # fmt: skip
+    job.outcome, job.created_now = outcome, now
+    return job
+
+
+def test_spent_line_keeps_this_run_apart_from_before() -> None:
+    jobs = [
+        a_job("a", outcome="done", state="success", now=True),
+        a_job("b", outcome="cached", state="success"),
+        a_job("c", outcome="done", state="success"),
+        a_job("d", outcome="running", state="generating"),
+        a_job("e", outcome="unknown", state="unknown"),
+        a_job("f", outcome="not sent", state=None),
+    ]
+    assert [paid(j) for j in jobs] == ["now", "before", "before", "before", "maybe", "-"]
+    assert spent_line(jobs, USD_PER_CREDIT) == (
+        "created 1 task, ~70 credits (~$0.35); 2 scenes already done, 1 paid before (running) "
+        "(nothing spent now); 1 unanswered createTask(s) may be paid (`unknown`); "
+        "amounts are estimates"
+    )
+    takes = [a_job("a", outcome="cached", state="success", take=2)]
+    assert spent_line(takes, 0.01) == (
+        "created no task, nothing spent now; 1 take already done (paid before); "
+        "amounts are estimates"
+    )

@@ -222,6 +222,7 @@ def summary_table(jobs: Sequence[Job], usd_per_credit: float) -> str:
         rows.append(
             [
                 job.label,
+                job.take,
                 job.outcome,
                 paid(job),
                 sub.task_id if sub and sub.task_id else "-",
@@ -232,7 +233,7 @@ def summary_table(jobs: Sequence[Job], usd_per_credit: float) -> str:
     counts, _, _ = summary_counts(jobs)
     order = ["done", "cached", "failed", "refused", "unknown", "running", "not sent", "error"]
     parts = [f"{counts[k]} {k}" for k in order if counts.get(k)]
-    head = table(["scene", "outcome", "paid", "task id", "est. cost", "detail"], rows)
+    head = table(["scene", "take", "outcome", "paid", "task id", "est. cost", "detail"], rows)
     return f"{head}\n\n{', '.join(parts) or 'nothing to do'}\n{spent_line(jobs, usd_per_credit)}"
 
 
@@ -247,10 +248,12 @@ def spent_line(jobs: Sequence[Job], usd_per_credit: float) -> str:
         line = "created no task, nothing spent now"
     before = [j for j in jobs if paid(j) == BEFORE]
     if before:
+        # "scenes" as a writer counts them; "takes" once any is a further take of a scene.
+        noun = "scene" if all(j.take == 1 for j in before) else "take"
         done = sum(1 for j in before if j.outcome in ("done", "cached"))
         rest = Counter(j.outcome or "queued" for j in before if j.outcome not in ("done", "cached"))
-        bits = [f"{done} {'scene' if done == 1 else 'scenes'} already done"] if done else []
-        bits += [f"{n} paid before and still {outcome}" for outcome, n in sorted(rest.items())]
+        bits = [f"{done} {noun}{'' if done == 1 else 's'} already done"] if done else []
+        bits += [f"{n} paid before ({outcome})" for outcome, n in sorted(rest.items())]
         line += f"; {', '.join(bits)} ({'nothing spent now' if created else 'paid before'})"
     maybe = sum(1 for j in jobs if paid(j) == MAYBE)
     if maybe:
