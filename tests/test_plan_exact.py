@@ -365,6 +365,7 @@ def test_summary_separates_this_run_from_what_was_paid_before(tmp_path: Path, ki
     [
         ("1000", 1000.0, CREDITS),
         ("1,000 credits", 1000.0, CREDITS),
+        ("12,500.5", 12500.5, CREDITS),
         ("$5", 5.0, USD),
         ("5usd", 5.0, USD),
         ("5 USD", 5.0, USD),
@@ -377,7 +378,9 @@ def test_parse_budget(text: str, amount: float, unit: str) -> None:
     assert (budget.amount, budget.unit) == (amount, unit)
 
 
-@pytest.mark.parametrize("text", ["", "nan", "inf", "$nan", "-5", "5 euros", "$", "usd"])
+@pytest.mark.parametrize(
+    "text", ["", "nan", "inf", "$nan", "-5", "5 euros", "$", "usd", "1,5", "$1,50", "1e3"]
+)
 def test_parse_budget_refuses(text: str) -> None:
     with pytest.raises(BudgetError, match="1000"):
         parse_budget(text)

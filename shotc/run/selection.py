@@ -19,8 +19,9 @@ from typing import Protocol, TypeVar
 
 CREDITS, USD = "credits", "usd"
 
-# `1000`, `1000 credits`, `1,000cr`; `$5`, `5$`, `5usd`, `5 USD`, `US$5`.
-_NUMBER = r"(\d[\d,_]*(?:\.\d*)?|\.\d+)"
+# `1000`, `1000 credits`, `1,000cr`; `$5`, `5$`, `5usd`, `5 USD`, `US$5`. A comma only
+# groups thousands: `1,5` is refused, not read as 15 (nor guessed to be 1.5).
+_NUMBER = r"(\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)"
 _CREDIT_FORMS = (re.compile(rf"{_NUMBER}\s*(?:credits?|cr)?", re.IGNORECASE),)
 _USD_FORMS = (
     re.compile(rf"(?:us)?\$\s*{_NUMBER}", re.IGNORECASE),
@@ -65,7 +66,7 @@ def parse_budget(text: str) -> Budget:
             found = form.fullmatch(value)
             if found is None:
                 continue
-            number = found.group(1).replace(",", "").replace("_", "")
+            number = found.group(1).replace(",", "")
             try:
                 amount = float(number)
             except ValueError:
