@@ -1,8 +1,10 @@
 """Run stage: from compiled scenes and the ledger to jobs, each with what `run` would do.
 
-Shared by `plan` (which only shows it) and `run` (which does it), so the plan's total is, by
-construction, what `run` spends. Scenes with the same key and take share one job: the same
-request is paid for once and its clip written under each scene's name.
+`plan_run` is the one function both `plan` (which only shows it) and `run` (which does it)
+call with the command line's `Selection`, so the plan's scenes, takes and total are, by
+construction, what `run` sends and spends (and its budget verdict is run's). Scenes with
+the same key and take share one job: the same request is paid for once and its clip written
+under each scene's name.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from shotc.run.ledger_schema import (
     Submission,
 )
 from shotc.run.scene_key import DigestCache, scene_key, version_of_canonical
+from shotc.run.selection import Selection, select
 from shotc.run.states import Outcome, PlanState
 
 # What `plan` shows per scene.
@@ -251,6 +254,75 @@ def plan_jobs(
             media=media,
         )
     return list(jobs.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a `run` with this selection would do: its jobs (the selected scenes', then the
+    older versions it follows), the scenes `--scene` left out, and the budget's verdict."""
+
+    jobs: list[Job]
+    left_out: list[CompiledScene]
+    selection: Selection
+    budget_credits: float | None  # --budget in credits at the price table's rate
+
+    @property
+    def sending(self) -> list[Job]:
+        """The jobs whose createTask `run` would POST (none when over budget)."""
+        return [] if self.over_budget else [j for j in self.jobs if j.will_send]
+
+    @property
+    def total(self) -> float:
+        """Estimated credits of what would be sent, were the budget not in the way."""
+        return sum(j.est_credits for j in self.jobs if j.will_send)
+
+    @property
+    def over_budget(self) -> bool:
+        return self.budget_credits is not None and self.total > self.budget_credits
+
+
+def plan_run(
+    compiled: list[CompiledScene],
+    ledgers: dict[Path, Ledger | None],
+    config: Config,
+    selection: Selection,
+    *,
+    out_dir: Path | None = None,
+    digest: DigestCache | None = None,
+    crashed: bool = False,
+    recovered: frozenset[int] = frozenset(),
+) -> Plan:
+    """The run a command line asks for: `--scene` (id or title), then every job with its
+    state, then the older versions to follow. Raises SceneNotFound for a `--scene` that
+    names nothing. `crashed`, `recovered`: see `classify`."""
+    digest = digest or DigestCache()
+    scenes = select(compiled, selection.scenes)
+    chosen = {id(s) for s in scenes}
+    left_out = [s for s in compiled if id(s) not in chosen]
+    jobs = plan_jobs(
+        scenes,
+        ledgers,
+        config,
+        mode=selection.mode,
+        take=selection.take,
+        resubmit_unknown=selection.resubmit_unknown,
+        out_dir=out_dir,
+        digest=digest,
+        crashed=crashed,
+        recovered=recovered,
+    )
+    jobs += orphan_jobs(
+        jobs,
+        ledgers,
+        out_dir,
+        others=left_out,
+        mode=selection.mode,
+        take=selection.take,
+        digest=digest,
+    )
+    budget = selection.budget
+    limit = budget.credits(config.usd_per_credit) if budget is not None else None
+    return Plan(jobs, left_out, selection, limit)
 
 
 def orphan_jobs(
