@@ -287,7 +287,7 @@ def test_migration_v1_to_v2_keeps_submissions_and_uploads(tmp_path: Path) -> Non
         assert ledger.upload("d2", "") is not None
         ledger.record_upload(Upload("d2", default, "https://u/d2", "d2.png", 4, 12.0, 9e9))
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     conn.close()
 
 
@@ -321,7 +321,7 @@ def test_migration_v2_to_v3_makes_download_paths_relative(tmp_path: Path) -> Non
     conn = sqlite3.connect(path)
     stored = {r[0] for r in conn.execute("SELECT path FROM downloads")}
     assert stored == {"renders/film/a.mp4", str(outside), str(lookalike)}
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     conn.close()
 
 

@@ -60,6 +60,8 @@ class CompiledScene:
     mode: str
     sound: bool
     span: Span  # the SCENE line (or the first SHOT of a file without scenes)
+    title: str = ""  # the SCENE line's title (the film's title for a file without scenes)
+    takes: int = 1  # `Takes: N` (language-1.1 §5): how many takes `run` makes
 
 
 @dataclass(slots=True)
@@ -264,6 +266,7 @@ class _Session:
                     body["mode"],
                     body["sound"],
                     scene.span,
+                    film_title if scene.implicit else scene.title,
                 )
             )
         unused_elements(script, cued_names(script.scenes, voices), self.diagnostics)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from shotc.run.errors import LocalIOError
+from shotc.run.ledger_film import FilmRecords
 from shotc.run.ledger_schema import (
     ABANDONED,
     KIE_STATES,
@@ -33,9 +34,9 @@ from shotc.run.ledger_store import (
     LEDGER_DIR,
     LEDGER_NAME,
     LedgerConflict,
-    LedgerStore,
     LedgerWriteFailed,
 )
+from shotc.run.scene_key import version_of_canonical
 
 __all__ = [
     "LEDGER_DIR",
@@ -60,8 +61,8 @@ def ledger_path_for(script: Path) -> Path:
     return script.resolve().parent / LEDGER_DIR / LEDGER_NAME
 
 
-class Ledger(LedgerStore):
-    """Every submission and its state changes (with the files it inherits)."""
+class Ledger(FilmRecords):
+    """Every submission and its state changes (with the files and picks it inherits)."""
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -148,8 +149,8 @@ class Ledger(LedgerStore):
                 )
             cur = conn.execute(
                 "INSERT INTO submissions (scene_key, take, script, scene_id, film_title, state,"
-                " request, seconds, mode, sound, est_credits, attempts, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+                " request, seconds, mode, sound, est_credits, attempts, created_at, updated_at,"
+                " version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
                 (
                     scene_key,
                     take,
@@ -164,6 +165,7 @@ class Ledger(LedgerStore):
                     est_credits,
                     now,
                     now,
+                    version_of_canonical(request),
                 ),
             )
             sid = int(cur.lastrowid or 0)

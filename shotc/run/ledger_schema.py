@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from shotc.run.scene_key import version_of_canonical
+
 V1 = """
 CREATE TABLE submissions (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -108,7 +110,37 @@ UPDATE OR REPLACE downloads SET path = substr(path, length(:root) + 2)
     WHERE substr(path, 1, length(:root) + 1) = :root || '/'
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3]
+# V4 (the film, film.md): each submission's version key (its scene key without the mode, see
+# `scene_key.version_of_canonical`), computed for the rows already there from the canonical
+# request they hold (`shotc_version`, a function `migrate` registers); the cut's picks, one
+# per scene of a script, naming the version they were made for (a pick of an older version is
+# kept, and reported stale); and `moves`, the journal of clip files renamed into the film
+# layout: each rename is planned here before it happens and marked done after, so a crash
+# between the two is finished by the next run, never lost.
+V4 = """
+ALTER TABLE submissions ADD COLUMN version TEXT;
+UPDATE submissions SET version = shotc_version(request);
+CREATE INDEX submissions_version ON submissions (script, version, id);
+CREATE TABLE picks (
+    script        TEXT    NOT NULL,
+    scene_id      TEXT    NOT NULL,
+    version       TEXT    NOT NULL,
+    take          INTEGER NOT NULL,
+    mode          TEXT    NOT NULL,
+    picked_at     REAL    NOT NULL,
+    PRIMARY KEY (script, scene_id)
+);
+CREATE TABLE moves (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    submission_id INTEGER REFERENCES submissions (id),
+    old_path      TEXT    NOT NULL,   -- stored like a download's path
+    new_path      TEXT    NOT NULL,
+    planned_at    REAL    NOT NULL,
+    done_at       REAL
+)
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # States of one submission (one attempt at one take of one scene key).
@@ -151,6 +183,7 @@ def migrate(conn: sqlite3.Connection, root: Path | None = None) -> int:
 
     Raises ValueError for a ledger written by a newer shotc."""
     params = {"root": str(root) if root is not None else None}
+    conn.create_function("shotc_version", 1, version_of_canonical, deterministic=True)
     version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     if version > SCHEMA_VERSION:
         raise ValueError(
@@ -202,6 +235,7 @@ class Submission:
     fail_msg: str | None
     error: str | None
     cost_time_ms: int | None
+    version: str | None = None  # the version key (V4); None only in a row built by hand
 
     @property
     def running(self) -> bool:
@@ -234,6 +268,30 @@ class Download:
     size: int
     mtime_ns: int
     downloaded_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """The take the cut uses for one scene of a script (`shotc pick`, the review page)."""
+
+    script: str
+    scene_id: str
+    version: str
+    take: int
+    mode: str
+    picked_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One rename of a clip into the film layout, planned before it happens."""
+
+    id: int
+    submission_id: int | None
+    old_path: str  # absolute
+    new_path: str  # absolute
+    planned_at: float
+    done_at: float | None
 
 
 @dataclass(frozen=True, slots=True)

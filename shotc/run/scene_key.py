@@ -4,6 +4,10 @@ SHA-256 of the canonical request (sorted keys, no insignificant white space) in 
 local medium (`file://` URI) is replaced by `sha256:<content digest>` and `callBackUrl` is
 dropped. The take number is not part of it: takes are numbered per key in the ledger. The
 upload URL never enters the key, so re-uploading an expired file does not change a scene.
+
+The version key (film.md "Words") is the same digest of the same canonical request without
+`input.mode`: a scene's content, whatever mode a take of it was made in. It is computed from
+the canonical JSON the ledger already stores, so older rows get theirs without their media.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 from shotc.run.errors import LocalIOError
 
 KEY_VERSION = "shotc-scene-key/1"
+VERSION_KEY_VERSION = "shotc-version-key/1"
 _CHUNK = 1 << 20
 
 
@@ -116,3 +121,27 @@ def scene_key(request: dict[str, Any], digest: Callable[[Path], str]) -> tuple[s
     text = canonical_json(canonical_request(request, digest))
     key = hashlib.sha256(f"{KEY_VERSION}\n{text}".encode()).hexdigest()
     return key, text
+
+
+def version_of_canonical(canonical: str) -> str:
+    """The version key of a canonical request as the ledger stores it (`scene_key`'s JSON).
+
+    Not JSON (a ledger row written by hand, a test's "{}"): the digest of the text itself,
+    so such rows still group by content and never collide with a real request's version."""
+    try:
+        obj = json.loads(canonical)
+    except ValueError:
+        obj = None
+    if isinstance(obj, dict):
+        inp = obj.get("input")
+        if isinstance(inp, dict):
+            obj = {**obj, "input": {k: v for k, v in inp.items() if k != "mode"}}
+        text = canonical_json(obj)
+    else:
+        text = canonical
+    return hashlib.sha256(f"{VERSION_KEY_VERSION}\n{text}".encode()).hexdigest()
+
+
+def version_key(request: dict[str, Any], digest: Callable[[Path], str]) -> str:
+    """The version key of a createTask body: its scene key without the mode."""
+    return version_of_canonical(canonical_json(canonical_request(request, digest)))
