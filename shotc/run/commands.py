@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, TextIO
 
 from shotc.language.compiler import CompiledScene, ScriptReadError, compile_paths
-from shotc.run import recovery, signals
+from shotc.run import continuity, recovery, signals
 from shotc.run.client import DEFAULT_API_BASE, DEFAULT_UPLOAD_BASE, KieClient, Timeouts
 from shotc.run.config import Config, find_config, load_config
 from shotc.run.errors import ConfigError, LocalIOError, RunError
@@ -173,6 +173,7 @@ def plan(
                 crashed=free,
                 recovered=recovered,
             )
+            continuity.arrange(jobs, scenes, ledgers, digest=DigestCache(), mode=mode)
         finally:
             for ledger in ledgers.values():
                 if ledger is not None:
@@ -278,6 +279,15 @@ def _run_locked(
     jobs += orphan_jobs(
         jobs, ledgers, req.out_dir, others=others, mode=req.mode, take=req.take, digest=digest
     )
+    after = continuity.arrange(
+        jobs,
+        [*scenes, *others],
+        ledgers,
+        digest=digest,
+        out_dir=req.out_dir,
+        mode=req.mode,
+        resubmit_unknown=req.resubmit_unknown,
+    )
     spend = plan_total(jobs)
     if req.budget is not None and spend > req.budget:
         say(
@@ -306,6 +316,7 @@ def _run_locked(
         stop=stop,
         digest=digest,
         options=RunOptions(wait=req.wait),
+        continuity=after,
     )
     try:
         orch.run()
@@ -325,10 +336,10 @@ def _run_locked(
 
 
 def _exit_code(jobs: list[Job], *, wait: bool, halted: bool) -> int:
-    bad = {"failed", "refused", "unknown", "not sent"}
+    bad = {"failed", "refused", "unknown", "not sent", "blocked"}
     if halted or any(j.outcome in bad or (j.outcome == "error" and not j.io_error) for j in jobs):
         return 3
-    if wait and any(j.outcome == "running" for j in jobs):
+    if wait and any(j.outcome in ("running", "waiting") for j in jobs):
         return 3
     if any(j.io_error for j in jobs):
         return 4

@@ -23,6 +23,7 @@ from typing import Any
 from shotc.run import recovery
 from shotc.run.client import KieClient
 from shotc.run.config import Config
+from shotc.run.continuity import Continuity
 from shotc.run.downloads import Downloader
 from shotc.run.errors import (
     AnswerLost,
@@ -72,8 +73,10 @@ class Orchestrator:
         options: RunOptions | None = None,
         stop: threading.Event | None = None,
         digest: DigestCache | None = None,
+        continuity: Continuity | None = None,
     ) -> None:
         self.jobs = jobs
+        self._continuity = continuity  # FIRST FRAME after: dependents wait for their source
         self._ledgers = ledgers
         self._client = client
         self._downloader = downloader
@@ -196,11 +199,19 @@ class Orchestrator:
         job.outcome = outcome
         job.ended = time.monotonic()
         self._progress.update(job, outcome, message)
+        if self._continuity is not None:
+            self._continuity.ended(job)
 
     def _work(self, job: Job) -> None:
         job.started = time.monotonic()
         ledger = self._ledgers[job.ledger_path]
         try:
+            if job.after is not None and self._continuity is not None:
+                self._progress.update(job, "waiting", f"after {job.after}")
+                held = self._continuity.ready(job, self.stop)
+                if held is not None:
+                    self._finish(job, *held)
+                    return
             if job.will_send:
                 if not self._submit(job, ledger):
                     return

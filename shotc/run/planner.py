@@ -57,6 +57,10 @@ class Job:
     orphan: bool = False
     # Each local medium's content digest as the key was computed from it: what gets uploaded.
     media: dict[Path, str] = field(default_factory=dict)
+    # FIRST FRAME after: the source scene's id, and why the job waits or is blocked
+    # (`shotc.run.continuity` fills both in)
+    after: str | None = None
+    held: str = ""
     # filled in by the orchestrator
     status: str = "queued"
     outcome: str = ""

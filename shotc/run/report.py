@@ -57,6 +57,8 @@ def plan_json(jobs: Sequence[Job]) -> str:
                     "sound": job.sound,
                     "est_credits": job.est_credits,
                     "state": job.plan_state,
+                    "after": job.after,  # FIRST FRAME after: the source scene
+                    "held": job.held or None,
                     "will_send": job.will_send,
                     "take": job.take,
                     "key": job.key,
@@ -85,9 +87,13 @@ def plan_table(jobs: Sequence[Job]) -> str:
                     "on" if job.sound else "off",
                     credits(job.est_credits),
                     job.plan_state,
+                    job.held or (f"after {job.after}" if job.after else ""),
                 ]
             )
-    head = table(["scene", "shots", "seconds", "mode", "sound", "est. credits", "state"], rows)
+    columns = ["scene", "shots", "seconds", "mode", "sound", "est. credits", "state", "after"]
+    if not any(job.after for job in jobs):  # the column only when a scene comes after another
+        columns, rows = columns[:-1], [row[:-1] for row in rows]
+    head = table(columns, rows)
     sending = sum(1 for j in jobs if j.will_send)
     return (
         f"{head}\n\nrun would send {sending} of {len(jobs)} scene(s): "
@@ -152,6 +158,7 @@ def summary_table(jobs: Sequence[Job]) -> str:
         )
     counts, created, spent = summary_counts(jobs)
     order = ["done", "cached", "failed", "refused", "unknown", "running", "not sent", "error"]
+    order += ["waiting", "blocked"]  # FIRST FRAME after (shotc.run.continuity)
     parts = [f"{counts[k]} {k}" for k in order if counts.get(k)]
     return (
         table(["scene", "outcome", "task id", "credits", "detail"], rows)
