@@ -228,3 +228,14 @@ def test_renamed_scene_keeps_its_takes_and_pick(tmp_path: Path) -> None:
     assert st.scene_id == "evening" and [t.take for t in st.own] == [1, 2]
     assert st.pick is not None and not st.pick.stale
     assert the_cut(renamed, ledger)[1].take == 2
+
+
+def test_takes_setting_title_page_and_scene(tmp_path: Path) -> None:
+    text = SCRIPT.replace("Mode: std\n", "Mode: std\nTakes: 3\n").replace(
+        "SCENE Night\n", "SCENE Night\nTakes: 08\n"
+    )
+    scenes = compile_script(tmp_path / "film.shot", text)
+    assert [s.takes for s in scenes] == [3, 3, 8]
+    assert [s.takes for s in compile_script(tmp_path / "one.shot", SCRIPT)] == [1, 1, 1]
+    # not part of the request: the same scene with more takes is the same version
+    assert scenes[0].request == compile_script(tmp_path / "two.shot", SCRIPT)[0].request

@@ -186,8 +186,9 @@ def test_mode_std_overrides_every_request_and_is_its_own_scene(
     assert shotc(["run", "film.shot", "--mode", "std"], env=kie.env(), cwd=tmp_path).code == 0
     assert {c.body["input"]["mode"] for c in kie.created()} == {"std"}
     plan = json.loads(shotc(["plan", "film.shot", "--json"], env=kie.env(), cwd=tmp_path).out)
-    # The pro final is not paid yet: the scene differs from what was rendered (the draft).
-    assert {s["state"] for s in plan["scenes"]} == {"changed"}
+    # The pro final is not paid yet. The std clips are drafts of the same version (film.md):
+    # the scene's content did not change, so it is `new` in its own mode, not `changed`.
+    assert {s["state"] for s in plan["scenes"]} == {"new"}
     assert plan["total_credits"] == 4 * 18 + 5 * 27  # single 4 s pro, multi 5 s with sound
 
 

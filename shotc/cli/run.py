@@ -79,9 +79,8 @@ _TAKE = click.IntRange(min=1, max=MAX_TAKE)
 @click.option(
     "--take",
     type=_TAKE,
-    default=1,
-    show_default=True,
-    help="Which take to plan for.",
+    default=None,
+    help="Plan only take K (default: takes 1 to each scene's `Takes:`).",
 )
 @click.option("--resubmit-unknown", is_flag=True, help="Count `unknown` scenes as resent.")
 @config_option()
@@ -90,7 +89,7 @@ _TAKE = click.IntRange(min=1, max=MAX_TAKE)
 def plan_command(
     files: tuple[Path, ...],
     mode: str | None,
-    take: int,
+    take: int | None,
     resubmit_unknown: bool,
     config_path: Path | None,
     as_json: bool,
@@ -144,9 +143,9 @@ def plan_command(
 @click.option(
     "--take",
     type=_TAKE,
-    default=1,
-    show_default=True,
-    help="Take number: 2, 3... ask for another take on purpose (paid).",
+    default=None,
+    help="Only take K: 2, 3... ask for another take on purpose (paid). Default: takes 1 to "
+    "each scene's `Takes:`.",
 )
 @click.option(
     "--resubmit-unknown",
@@ -165,7 +164,7 @@ def run_command(
     wait: bool,
     budget: float | None,
     out_dir: Path | None,
-    take: int,
+    take: int | None,
     resubmit_unknown: bool,
     scene_ids: tuple[str, ...],
     config_path: Path | None,

@@ -267,6 +267,7 @@ class _Session:
                     body["sound"],
                     scene.span,
                     film_title if scene.implicit else scene.title,
+                    _takes(checked.settings),
                 )
             )
         unused_elements(script, cued_names(script.scenes, voices), self.diagnostics)
@@ -294,6 +295,12 @@ def _missing_help(target: Path, written: str) -> str:
         shown = os.path.join(os.path.dirname(written), guess)
         return f"did you mean `{shown}`? (paths are relative to the including file)"
     return "paths are relative to the including file"
+
+
+def _takes(settings: Mapping[str, Value]) -> int:
+    """`Takes: N` (checked by `settings.check`: ASCII digits 1 to 8), default 1."""
+    value = settings.get("takes")
+    return int(str(value.value)) if value is not None else 1
 
 
 def compile_paths(

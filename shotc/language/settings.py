@@ -13,7 +13,8 @@ from shotc.language.syntax import Setting
 from shotc.suggest import did_you_mean
 
 # white space and control characters (C0, DEL, C1): urlsplit silently drops some of them
-KEYS = ("Title", "Model", "Mode", "Aspect", "Sound", "Callback")
+KEYS = ("Title", "Model", "Mode", "Aspect", "Sound", "Callback", "Takes")
+MAX_TAKES = 8  # language-1.1 §5: `Takes: N` asks for 1 to 8 takes of each scene
 _ENUMS: dict[str, dict[str, str | bool]] = {
     "model": {"kling-3.0/video": "kling-3.0/video", "kling-3.0": "kling-3.0/video"},
     "mode": {"std": "std", "pro": "pro", "4k": "4K"},
@@ -27,6 +28,7 @@ _SHOWN = {
     "sound": "on, off (or yes/no, true/false)",
     "callback": "an https:// URL",
     "title": "any text",
+    "takes": f"a number of takes from 1 to {MAX_TAKES}",
 }
 
 
@@ -52,6 +54,16 @@ def check(setting: Setting) -> tuple[Value | None, Diagnostic | None]:
         )
     if name == "title":
         return Value(setting, raw), None
+    if name == "takes":
+        # ASCII digits only (str.isdigit would take `³` or Arabic-Indic digits), no sign
+        if raw.isascii() and raw.isdigit() and 1 <= int(raw) <= MAX_TAKES:
+            return Value(setting, str(int(raw))), None
+        return None, Diagnostic(
+            "E207",
+            f"invalid `{setting.key}` value `{raw}`",
+            setting.value_span,
+            f"allowed: {_SHOWN[name]}",
+        )
     if name == "callback":
         try:
             parts = urlsplit(raw)

@@ -143,7 +143,7 @@ def plan(
     files: Sequence[Path],
     *,
     mode: str | None,
-    take: int,
+    take: int | None,
     resubmit_unknown: bool,
     config_path: Path | None,
     as_json: bool,
@@ -197,7 +197,7 @@ class RunRequest:
     wait: bool = True
     budget: float | None = None
     out_dir: Path | None = None
-    take: int = 1
+    take: int | None = None  # None: each scene's `Takes: N`
     resubmit_unknown: bool = False
     scenes: Sequence[str] = ()
     config_path: Path | None = None

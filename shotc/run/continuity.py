@@ -34,7 +34,7 @@ from shotc.language.media import file_uri
 from shotc.request.placeholder import after_url, source_of_request
 from shotc.run.ledger import Ledger, ledger_path_for
 from shotc.run.planner import CHANGED, DONE, FAILED, Job, apply_mode, classify, output_dir
-from shotc.run.scene_key import DigestCache, scene_key
+from shotc.run.scene_key import DigestCache, scene_key, version_of_canonical
 
 LAST_FRAME = "last-frame.png"
 WAITING, BLOCKED = "waiting", "blocked"  # plan states, and the run's outcomes for them
@@ -144,9 +144,10 @@ class Continuity:
         coming = any(j.will_send or (j.sub is not None and j.sub.unsettled) for j in jobs)
         failed = [j for j in jobs if j.plan_state in (FAILED, BLOCKED)]
         if failed:
-            what = failed[0].held or _failure(failed[0])
-            again = "; run sends it again first" if coming else ""
-            return BLOCKED, coming, f"{what}{again}"
+            if failed[0].after is not None:  # blocked in turn: the cause is on its own row
+                return BLOCKED, coming, "it is blocked"
+            again = f"; run sends {source} again first" if coming else ""
+            return BLOCKED, coming, f"{_failure(failed[0])}{again}"
         if coming:
             return WAITING, True, "its clip is not made yet"
         return None
@@ -224,8 +225,11 @@ class Continuity:
             job.request, job.media, job.held = request, media, ""
             ledger = self.ledgers.get(job.ledger_path)
             job.sub = ledger.latest(job.key, job.take) if ledger else None
+            # as plan_jobs: only another version (another frame, say) makes it `changed`
+            version = version_of_canonical(job.canonical)
+            history = [h for h in self._history(job) if h.version != version]
             job.plan_state, job.will_send = classify(
-                job.sub, self._history(job), job.key, resubmit_unknown=self.resubmit_unknown
+                job.sub, history, job.key, resubmit_unknown=self.resubmit_unknown
             )
 
     # -- run time ---------------------------------------------------------------------------
@@ -253,7 +257,11 @@ class Continuity:
             unmade = [j for j in jobs if j.outcome not in _MADE]
             if any(j.outcome == "running" for j in unmade):
                 return WAITING, f"after {source}: still running; `shotc run` again sends this"
-            cause = next((f"{j.outcome}: {j.message}" for j in unmade if j.message), found)
+            causes = [
+                "it is blocked" if j.outcome == BLOCKED else f"{j.outcome}: {j.message}"
+                for j in unmade
+            ]
+            cause = causes[0] if causes else found
             return BLOCKED, f"after {source}: {cause}"
         self._bind(scene, [job], found)
         return None

@@ -28,7 +28,7 @@ from shotc.run.ledger_schema import (
     UNKNOWN,
     Submission,
 )
-from shotc.run.scene_key import DigestCache, scene_key
+from shotc.run.scene_key import DigestCache, scene_key, version_of_canonical
 
 # What `plan` shows per scene.
 NEW, CHANGED, DONE, RUNNING, FAILED = "new", "changed", "done", "running", "failed"
@@ -174,38 +174,50 @@ def _key_and_media(
     return key, canonical, media
 
 
+def scene_takes_wanted(scene: CompiledScene, take: int | None) -> list[tuple[CompiledScene, int]]:
+    """The takes a run asks for: `--take K` alone, else 1 to the scene's `Takes: N`."""
+    numbers = [take] if take is not None else list(range(1, scene.takes + 1))
+    return [(scene, n) for n in numbers]
+
+
 def plan_jobs(
     scenes: list[CompiledScene],
     ledgers: dict[Path, Ledger | None],
     config: Config,
     *,
     mode: str | None = None,
-    take: int = 1,
+    take: int | None = None,
     resubmit_unknown: bool = False,
     out_dir: Path | None = None,
     digest: DigestCache | None = None,
     crashed: bool = False,
     recovered: frozenset[int] = frozenset(),
 ) -> list[Job]:
-    """`crashed` and `recovered`: see `classify` (for `plan`, which does not write the
-    ledger; `run` records both before it plans)."""
+    """`take`: only that take of each scene (`--take K`); None: takes 1 to N of each scene
+    (its `Takes: N`). `crashed` and `recovered`: see `classify` (for `plan`, which does not
+    write the ledger; `run` records both before it plans)."""
     digest = digest or DigestCache()
     jobs: dict[tuple[Path, str, int], Job] = {}
-    for scene in scenes:
+    wanted = [pair for scene in scenes for pair in scene_takes_wanted(scene, take)]
+    for scene, number in wanted:
         request = apply_mode(scene.request, mode)
         key, canonical, media = _key_and_media(request, digest)
         lpath = ledger_path_for(scene.script)
         ledger = ledgers.get(lpath)
-        target = output_dir(scene.script, out_dir) / clip_name(scene.scene_id, take)
-        existing = jobs.get((lpath, key, take))
+        target = output_dir(scene.script, out_dir) / clip_name(scene.scene_id, number)
+        existing = jobs.get((lpath, key, number))
         if existing is not None:
             existing.scenes.append(scene)
             if target not in existing.targets:
                 existing.targets.append(target)
             continue
         script_name = ledger.script_name(scene.script) if ledger else _rel(lpath, scene.script)
-        latest = ledger.latest(key, take) if ledger else None
+        latest = ledger.latest(key, number) if ledger else None
         history = ledger.scene_history(script_name, scene.scene_id) if ledger else []
+        # Only another version makes the scene `changed`: a draft or another take of this
+        # content is not a change of the scene.
+        version = version_of_canonical(canonical)
+        history = [h for h in history if h.version != version]
         state, send = classify(
             latest,
             history,
@@ -215,9 +227,9 @@ def plan_jobs(
             recovered=recovered,
         )
         m, sound, seconds, est = estimate_request(config, request)
-        jobs[(lpath, key, take)] = Job(
+        jobs[(lpath, key, number)] = Job(
             key=key,
-            take=take,
+            take=number,
             ledger_path=lpath,
             script_name=script_name,
             scenes=[scene],
@@ -243,7 +255,7 @@ def orphan_jobs(
     *,
     others: Sequence[CompiledScene] = (),
     mode: str | None = None,
-    take: int = 1,
+    take: int | None = None,
     digest: DigestCache | None = None,
 ) -> list[Job]:
     """Older versions of these scripts' scenes still running, or finished and never
@@ -264,7 +276,7 @@ def orphan_jobs(
             name = ledger.script_name(scene.script) if ledger else _rel(lpath, scene.script)
             unkeyed.add((lpath, name, scene.scene_id))
             continue
-        current.add((lpath, key, take))
+        current.update((lpath, key, n) for _s, n in scene_takes_wanted(scene, take))
     scripts_by_ledger: dict[Path, dict[str, Path]] = {}
     for job in jobs:
         for scene in job.scenes:

@@ -81,6 +81,7 @@ def plan_table(jobs: Sequence[Job]) -> str:
             rows.append(
                 [
                     scene.scene_id,
+                    job.take,
                     scene.shots,
                     job.seconds,
                     job.mode,
@@ -90,13 +91,14 @@ def plan_table(jobs: Sequence[Job]) -> str:
                     job.held or (f"after {job.after}" if job.after else ""),
                 ]
             )
-    columns = ["scene", "shots", "seconds", "mode", "sound", "est. credits", "state", "after"]
+    columns = ["scene", "take", "shots", "seconds", "mode", "sound", "est. credits", "state"]
+    columns.append("after")
     if not any(job.after for job in jobs):  # the column only when a scene comes after another
         columns, rows = columns[:-1], [row[:-1] for row in rows]
     head = table(columns, rows)
     sending = sum(1 for j in jobs if j.will_send)
     return (
-        f"{head}\n\nrun would send {sending} of {len(jobs)} scene(s): "
+        f"{head}\n\nrun would send {sending} of {len(jobs)} take(s): "
         f"~{credits(plan_total(jobs))} credits"
     )
 

@@ -1,0 +1,164 @@
+"""Ledger V4 (the film): the version key, the migration from a V3 ledger with data (nothing
+lost), picks and the moves journal."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from shotc.run.ledger import Ledger
+from shotc.run.ledger_schema import MIGRATIONS, SCHEMA_VERSION
+from shotc.run.scene_key import canonical_json, scene_key, version_key, version_of_canonical
+
+
+def request(prompt: str, mode: str = "std", image: str | None = None) -> dict[str, object]:
+    body: dict[str, object] = {"prompt": prompt, "mode": mode, "duration": "5", "sound": False}
+    if image:
+        body["image_urls"] = [image]
+    return {"model": "kling-3.0/video", "input": body}
+
+
+@given(st.text(min_size=1, max_size=40), st.sampled_from(["std", "pro", "4K"]))
+def test_version_ignores_mode_but_the_scene_key_does_not(prompt: str, mode: str) -> None:
+    def digest(_p: Path) -> str:
+        return "0" * 64
+
+    std, other = request(prompt), request(prompt, mode)
+    assert version_key(std, digest) == version_key(other, digest)
+    assert (scene_key(std, digest)[0] == scene_key(other, digest)[0]) == (mode == "std")
+    assert version_key(std, digest) != version_key(request(prompt + "!"), digest)
+    # the same as from the canonical JSON the ledger stores
+    assert version_key(other, digest) == version_of_canonical(scene_key(other, digest)[1])
+
+
+def test_version_follows_media_content(tmp_path: Path) -> None:
+    img = tmp_path / "a.png"
+    img.write_bytes(b"one")
+    from shotc.run.scene_key import file_digest
+
+    first = version_key(request("x", image=img.as_uri()), file_digest)
+    img.write_bytes(b"two")
+    assert version_key(request("x", image=img.as_uri()), file_digest) != first
+
+
+def v3_ledger(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    conn = sqlite3.connect(path)
+    for version in range(3):
+        for statement in MIGRATIONS[version].split(";"):
+            if statement.strip():
+                conn.execute(statement, {"root": str(path.parent.parent)})
+    conn.execute("PRAGMA user_version = 3")
+    for i, (prompt, mode) in enumerate([("dawn", "std"), ("dawn", "pro"), ("dusk", "std")], 1):
+        canonical = canonical_json(request(prompt, mode))
+        conn.execute(
+            "INSERT INTO submissions (scene_key, take, script, scene_id, film_title, state,"
+            " task_id, request, seconds, mode, sound, est_credits, attempts, created_at,"
+            " updated_at, result_urls) VALUES (?, 1, 'film.shot', ?, 'F', 'success', ?, ?, 5,"
+            " ?, 0, 9.0, 1, 1.0, 2.0, '[\"https://cdn/x.mp4\"]')",
+            (f"k{i}", prompt, f"task_{i}", canonical, mode),
+        )
+        conn.execute(
+            "INSERT INTO events (submission_id, at, to_state) VALUES (?, 1.0, 'success')", (i,)
+        )
+        conn.execute(
+            "INSERT INTO downloads VALUES (?, ?, 'abc', 4, 1, 1.0)", (i, f"renders/film/{i}.mp4")
+        )
+    conn.execute("INSERT INTO uploads VALUES ('d1', 'https://b', 'https://u/1', 'a.png', 3, 1, 9)")
+    conn.commit()
+    conn.close()
+
+
+def dump(path: Path, table: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(path)
+    try:
+        return [tuple(r) for r in conn.execute(f"SELECT * FROM {table} ORDER BY rowid")]
+    finally:
+        conn.close()
+
+
+def test_migration_from_v3_keeps_everything_and_adds_versions(tmp_path: Path) -> None:
+    path = tmp_path / "project" / ".shotc" / "ledger.sqlite"
+    v3_ledger(path)
+    before = {t: dump(path, t) for t in ("submissions", "events", "downloads", "uploads")}
+    with Ledger(path) as ledger:
+        subs = [ledger.get(i) for i in (1, 2, 3)]
+        assert [s.task_id for s in subs] == ["task_1", "task_2", "task_3"]
+        assert subs[0].version == subs[1].version != subs[2].version
+        assert subs[0].version == version_of_canonical(subs[0].request)
+        assert [len(ledger.downloads(i)) for i in (1, 2, 3)] == [1, 1, 1]
+        assert ledger.picks("film.shot") == {}
+        assert ledger.moves() == []
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    after = {t: dump(path, t) for t in ("submissions", "events", "downloads", "uploads")}
+    # every old column of every row as it was; the submissions gained only their version
+    assert [row[:-1] for row in after["submissions"]] == before["submissions"]
+    for table in ("events", "downloads", "uploads"):
+        assert after[table] == before[table]
+    # opening again migrates nothing more
+    with Ledger(path) as ledger:
+        assert ledger.get(3).version == subs[2].version
+
+
+def test_new_submissions_record_their_version(tmp_path: Path) -> None:
+    with Ledger(tmp_path / ".shotc" / "ledger.sqlite") as ledger:
+        canonical = canonical_json(request("dawn", "pro"))
+        sid = ledger.begin(
+            scene_key="k",
+            take=1,
+            script="film.shot",
+            scene_id="dawn",
+            film_title="F",
+            request=canonical,
+            seconds=5,
+            mode="pro",
+            sound=False,
+            est_credits=1.0,
+        ).id
+        assert ledger.get(sid).version == version_of_canonical(canonical_json(request("dawn")))
+
+
+def test_picks_replace_and_are_kept_per_scene(tmp_path: Path) -> None:
+    with Ledger(tmp_path / ".shotc" / "ledger.sqlite") as ledger:
+        ledger.record_pick("film.shot", "dawn", "v1", 2, "std")
+        ledger.record_pick("film.shot", "dusk", "v9", 1, "pro")
+        ledger.record_pick("film.shot", "dawn", "v1", 3, "std")
+        picks = ledger.picks("film.shot")
+        assert {k: (p.version, p.take, p.mode) for k, p in picks.items()} == {
+            "dawn": ("v1", 3, "std"),
+            "dusk": ("v9", 1, "pro"),
+        }
+        assert ledger.picks("other.shot") == {}
+
+
+def test_moves_journal_follows_downloads(tmp_path: Path) -> None:
+    root = tmp_path
+    with Ledger(root / ".shotc" / "ledger.sqlite") as ledger:
+        sid = ledger.begin(
+            scene_key="k",
+            take=1,
+            script="film.shot",
+            scene_id="dawn",
+            film_title="F",
+            request=json.dumps({}),
+            seconds=5,
+            mode="std",
+            sound=False,
+            est_credits=1.0,
+        ).id
+        old = root / "renders" / "film" / "dawn.mp4"
+        old.parent.mkdir(parents=True)
+        old.write_bytes(b"clip")
+        ledger.record_download(sid, old, "d" * 64, 4)
+        new = root / "renders" / "film" / "dawn" / "take-1.mp4"
+        move = ledger.plan_move(sid, old, new)
+        assert ledger.unfinished_moves() == [move]
+        assert move.old_path == str(old.resolve()) and move.new_path == str(new.resolve())
+        ledger.finish_move(move)
+        assert ledger.unfinished_moves() == []
+        assert [d.path for d in ledger.downloads(sid)] == [str(new.resolve())]
+        assert ledger.events(sid)[-1].to_state == "moved"
