@@ -25,6 +25,7 @@ from shotc.language.checks import (
     slugify,
     unused_elements,
 )
+from shotc.language.continuity import resolve_after
 from shotc.language.settings import Value, resolve
 from shotc.language.source import ParsedFile, SourceError, parse_text, read_text
 from shotc.language.syntax import Element, Include, Script, Voice
@@ -230,8 +231,12 @@ class _Session:
         ctx = SceneContext(settings, declared, key.parent, self.media, voices, walk.failed)
         title = settings.get("title")
         film_title = str(title.value) if title is not None else script.stem
-        for scene in script.scenes:
-            scene_id = slugify(script.stem if scene.implicit else scene.title, scene.index)
+        ids = [
+            slugify(script.stem if scene.implicit else scene.title, scene.index)
+            for scene in script.scenes
+        ]
+        ctx.after = resolve_after(script.scenes, ids, self.diagnostics)
+        for scene, scene_id in zip(script.scenes, ids, strict=True):
             if scene_id in self.scene_ids:
                 first = self.scene_ids[scene_id]
                 self.diagnostics.append(

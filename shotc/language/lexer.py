@@ -141,6 +141,9 @@ def tokenize(text: str, unclosed: list[tuple[int, int]] | None = None) -> Iterat
     for number, raw in enumerate(split_lines(text), start=1):
         if note is None and (in_shot or "[[" not in raw):
             classified = classify(raw, number)
+            ends_shot = in_shot and classified is not None and classified.kind in _SHOT_ENDS
+            if ends_shot and "[[" in raw:  # the line that ends a shot is read outside it (§1)
+                classified, note = _without_notes(raw, number, note, unclosed)
         else:
             classified, note = _without_notes(raw, number, note, unclosed)
         if classified is None:

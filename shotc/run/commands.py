@@ -267,7 +267,7 @@ def _run_locked(
     digest = DigestCache()
     _settle(compiled, ledgers, req.out_dir, digest, streams)
     planned = plan_run(compiled, ledgers, config, req.selection, out_dir=req.out_dir, digest=digest)
-    jobs = planned.jobs
+    jobs, after = planned.jobs, planned.continuity
     if planned.over_budget:
         say(
             streams,
@@ -293,6 +293,7 @@ def _run_locked(
         stop=stop,
         digest=digest,
         options=RunOptions(wait=req.wait),
+        continuity=after,
     )
     try:
         orch.run()
@@ -343,7 +344,7 @@ def _exit_code(jobs: list[Job], *, wait: bool, halted: bool) -> int:
         for j in jobs
     ):
         return ExitCode.API
-    if wait and any(j.outcome == Outcome.RUNNING for j in jobs):
+    if wait and any(j.outcome in (Outcome.RUNNING, Outcome.WAITING) for j in jobs):
         return ExitCode.API
     if any(j.io_error for j in jobs):
         return ExitCode.IO

@@ -141,7 +141,24 @@ CREATE TABLE moves (
 )
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4]
+# V5 (continuity, language-1.1 §4): the last frames extracted from clips for
+# `FIRST FRAME after`. A row is written once the PNG is on disk and before it is uploaded: the
+# dependent scene's key holds the PNG's digest, so a run that crashed between the two finds
+# the same frame (same digest, same key) and never pays twice for the scene.
+V5 = """
+CREATE TABLE last_frames (
+    clip_sha256   TEXT    NOT NULL,   -- the source clip's content
+    path          TEXT    NOT NULL,   -- the PNG, stored like a download's path
+    sha256        TEXT    NOT NULL,   -- the PNG's content, as the dependent's key holds it
+    size          INTEGER NOT NULL,
+    script        TEXT    NOT NULL,
+    scene_id      TEXT    NOT NULL,   -- the source scene
+    made_at       REAL    NOT NULL,
+    PRIMARY KEY (clip_sha256, path)
+)
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # States of one submission, by their short names (the vocabulary is `SubmissionState`).
@@ -312,3 +329,16 @@ class Event:
     from_state: str | None
     to_state: str
     detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LastFrame:
+    """The last frame of a clip, written as a PNG for `FIRST FRAME after` (V5)."""
+
+    clip_sha256: str
+    path: str  # absolute (stored relative to the project directory)
+    sha256: str
+    size: int
+    script: str
+    scene_id: str
+    made_at: float

@@ -24,6 +24,7 @@ from typing import Any
 from shotc.run import recovery
 from shotc.run.client import KieClient
 from shotc.run.config import Config
+from shotc.run.continuity import Continuity
 from shotc.run.downloads import Downloader
 from shotc.run.errors import (
     AnswerLost,
@@ -81,9 +82,11 @@ class Orchestrator:
         stop: threading.Event | None = None,
         digest: DigestCache | None = None,
         clock: Callable[[], float] = time.monotonic,
+        continuity: Continuity | None = None,
     ) -> None:
         self.jobs = jobs
         self._clock = clock  # the run's one monotonic clock (injected by tests)
+        self._continuity = continuity  # FIRST FRAME after: dependents wait for their source
         self._ledgers = ledgers
         self._client = client
         self._downloader = downloader
@@ -208,11 +211,19 @@ class Orchestrator:
         job.outcome = outcome
         job.ended = self._clock()
         self._progress.update(job, outcome, message)
+        if self._continuity is not None:
+            self._continuity.ended(job)
 
     def _work(self, job: Job) -> None:
         job.started = self._clock()
         ledger = self._ledgers[job.ledger_path]
         try:
+            if job.after is not None and self._continuity is not None:
+                self._progress.update(job, "waiting", f"after {job.after}")
+                held = self._continuity.ready(job, self.stop)
+                if held is not None:
+                    self._finish(job, *held)
+                    return
             if job.will_send:
                 if not self._submit(job, ledger):
                     return

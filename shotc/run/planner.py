@@ -13,7 +13,7 @@ import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shotc.film.layout import Layout, older_path, take_path
 from shotc.language.compiler import CompiledScene
@@ -33,6 +33,9 @@ from shotc.run.ledger_schema import (
 from shotc.run.scene_key import DigestCache, scene_key, version_of_canonical
 from shotc.run.selection import Selection, select
 from shotc.run.states import Outcome, PlanState
+
+if TYPE_CHECKING:
+    from shotc.run.continuity import Continuity
 
 # What `plan` shows per scene.
 NEW, CHANGED, DONE = PlanState.NEW, PlanState.CHANGED, PlanState.DONE
@@ -63,6 +66,10 @@ class Job:
     other_take: bool = False  # another take of a current version (not this run's), followed
     # Each local medium's content digest as the key was computed from it: what gets uploaded.
     media: dict[Path, str] = field(default_factory=dict)
+    # FIRST FRAME after: the source scene's id, and why the job waits or is blocked
+    # (`shotc.run.continuity` fills both in)
+    after: str | None = None
+    held: str = ""
     # filled in by the orchestrator
     status: str = "queued"
     outcome: Outcome | None = None  # None until the job ends
@@ -265,6 +272,7 @@ class Plan:
     left_out: list[CompiledScene]
     selection: Selection
     budget_credits: float | None  # --budget in credits at the price table's rate
+    continuity: Continuity | None = None  # FIRST FRAME after: the dependents, arranged
 
     @property
     def sending(self) -> list[Job]:
@@ -320,9 +328,21 @@ def plan_run(
         take=selection.take,
         digest=digest,
     )
+    # FIRST FRAME after changes its dependents' state, key and price: before the budget.
+    from shotc.run import continuity  # it builds on this module
+
+    after = continuity.arrange(
+        jobs,
+        compiled,
+        ledgers,
+        digest=digest,
+        out_dir=out_dir,
+        mode=selection.mode,
+        resubmit_unknown=selection.resubmit_unknown,
+    )
     budget = selection.budget
     limit = budget.credits(config.usd_per_credit) if budget is not None else None
-    return Plan(jobs, left_out, selection, limit)
+    return Plan(jobs, left_out, selection, limit, after)
 
 
 def orphan_jobs(

@@ -89,6 +89,8 @@ def plan_json(plan: Plan, usd_per_credit: float) -> str:
                 "key": job.key,
                 "task_id": job.sub.task_id if job.sub else None,
                 "older_version": job.orphan,
+                "after": job.after,  # FIRST FRAME after: the source scene
+                "held": job.held or None,
             }
         )
     return dumps(
@@ -120,12 +122,14 @@ def plan_table(plan: Plan, usd_per_credit: float) -> str:
                 money(job.est_credits, usd_per_credit),
                 job.plan_state,
                 "yes" if id(job) in sending else "no",
+                job.held or (f"after {job.after}" if job.after else ""),
             ]
         )
-    head = table(
-        ["scene", "take", "shots", "seconds", "mode", "sound", "est. cost", "state", "sends"],
-        rows,
-    )
+    columns = ["scene", "take", "shots", "seconds", "mode", "sound", "est. cost", "state", "sends"]
+    columns.append("after")
+    if not any(job.after for job in plan.jobs):  # the column only when a scene comes after one
+        columns, rows = columns[:-1], [row[:-1] for row in rows]
+    head = table(columns, rows)
     return f"{head}\n\n{plan_verdict(plan, usd_per_credit)}"
 
 

@@ -37,6 +37,8 @@ class PlanState(StrEnum):
     FAILED = "failed"
     UNKNOWN = "unknown"
     SENDING = "sending"
+    WAITING = "waiting"  # FIRST FRAME after: the source scene's clip is not made yet
+    BLOCKED = "blocked"  # FIRST FRAME after: the source scene failed
 
 
 class Outcome(StrEnum):
@@ -50,11 +52,15 @@ class Outcome(StrEnum):
     NOT_SENT = "not sent"
     RUNNING = "running"  # still running when the run stopped waiting
     ERROR = "error"
+    WAITING = "waiting"  # FIRST FRAME after: still waiting for the source when the run ended
+    BLOCKED = "blocked"  # FIRST FRAME after: the source failed, nothing sent
 
 
 # Outcomes that make `run` exit with the API code: kie.ai failed, refused or left it open
 # (an `error` counts too unless it was local, which is the I/O code's business).
-FAILED_OUTCOMES = frozenset({Outcome.FAILED, Outcome.REFUSED, Outcome.UNKNOWN, Outcome.NOT_SENT})
+FAILED_OUTCOMES = frozenset(
+    {Outcome.FAILED, Outcome.REFUSED, Outcome.UNKNOWN, Outcome.NOT_SENT, Outcome.BLOCKED}
+)
 # Outcomes shown as a success (green) on screen.
 GOOD_OUTCOMES = frozenset({Outcome.DONE, Outcome.CACHED})
 # The summary's order of outcome counts.
@@ -67,4 +73,6 @@ SUMMARY_ORDER: tuple[Outcome, ...] = (
     Outcome.RUNNING,
     Outcome.NOT_SENT,
     Outcome.ERROR,
+    Outcome.WAITING,
+    Outcome.BLOCKED,
 )
