@@ -132,13 +132,16 @@ def classify(text: str, number: int) -> Line | None:
 _SHOT_ENDS = frozenset({"SCENE", "ELEMENT"})
 
 
-def tokenize(text: str, unclosed: list[tuple[int, int]] | None = None) -> Iterator[Line]:
-    """The classified lines of `text`. Outside a shot, notes are removed first; each `[[`
-    left open at the next directive line or the end is appended to `unclosed` as its
-    (line, 0-based column), for E103."""
+def tokenize(
+    text: str, unclosed: list[tuple[int, int]] | None = None, first_line: int = 1
+) -> Iterator[Line]:
+    """The classified lines of `text`, numbered from `first_line` (the editor parses a
+    document scene by scene). Outside a shot, notes are removed first; each `[[` left open at
+    the next directive line or the end is appended to `unclosed` as its (line, 0-based
+    column), for E103."""
     in_shot = False
     note: tuple[int, int] | None = None  # an open note outside a shot: where its `[[` is
-    for number, raw in enumerate(split_lines(text), start=1):
+    for number, raw in enumerate(split_lines(text), start=first_line):
         if note is None and (in_shot or "[[" not in raw):
             classified = classify(raw, number)
         else:

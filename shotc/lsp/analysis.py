@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from shotc.diagnostics import Diagnostic, Span
 from shotc.language.checks import slugify
-from shotc.language.compiler import CompiledScene, ScriptReadError, compile_paths
+from shotc.language.compiler import CompiledScene, Parser, ScriptReadError, compile_paths
 from shotc.language.include_graph import include_target, reachable
 from shotc.language.lexer import split_lines
 from shotc.language.source import parse_text
@@ -75,15 +75,20 @@ class Analysis:
 
 
 def analyse(
-    path: Path, text: str, buffers: Mapping[Path, str] | None = None, encoding: str = "utf-16"
+    path: Path,
+    text: str,
+    buffers: Mapping[Path, str] | None = None,
+    encoding: str = "utf-16",
+    parser: Parser = parse_text,
 ) -> Analysis:
-    """Analyse `text` as the content of `path`; `buffers` holds other open documents."""
+    """Analyse `text` as the content of `path`; `buffers` holds other open documents.
+    `parser` is the front end: the server's `ChunkParser` re-parses only changed scenes."""
     path = Path(os.path.abspath(path))
     buffers = dict(buffers or {})
     buffers[path] = text
     display = str(path)
     try:
-        result = compile_paths([path], for_build=False, sources=buffers)
+        result = compile_paths([path], for_build=False, sources=buffers, parser=parser)
     except ScriptReadError:  # cannot happen for a buffer; keep the server alive regardless
         result = None
     if result is not None and path in result.files:
@@ -91,7 +96,7 @@ def analyse(
         diagnostics = [d for d in result.diagnostics if d.span.file == display]
         compiled = {s.scene_id: s for s in result.scenes}
     else:
-        parsed = parse_text(text, display, path.stem)
+        parsed = parser(text, display, path.stem)
         script, diagnostics, compiled = parsed.script, list(parsed.diagnostics), {}
     analysis = Analysis(path, text, PositionMap(text, encoding), script, diagnostics)
     analysis.lines = split_lines(text)

@@ -19,6 +19,7 @@ from pygls.lsp.server import LanguageServer
 from shotc import __version__
 from shotc.lsp import features, outline
 from shotc.lsp.analysis import Analysis, analyse
+from shotc.lsp.chunks import ChunkParser
 
 T = TypeVar("T")
 log = logging.getLogger("shotc.lsp")
@@ -41,6 +42,8 @@ class ShotServer(LanguageServer):
         )
         self.texts: dict[str, str] = {}
         self.analyses: dict[str, Analysis] = {}
+        # one front end for every document: an edit re-parses only the scenes it changed
+        self.parser = ChunkParser()
 
     def encoding(self) -> str:
         chosen = self.workspace.position_encoding if self.protocol._workspace else None
@@ -56,7 +59,9 @@ class ShotServer(LanguageServer):
     def refresh(self, uri: str) -> None:
         buffers = {uri_to_path(u): t for u, t in self.texts.items()}
         try:
-            result = analyse(uri_to_path(uri), self.texts[uri], buffers, self.encoding())
+            result = analyse(
+                uri_to_path(uri), self.texts[uri], buffers, self.encoding(), self.parser
+            )
         except Exception:  # never die on a half-typed script; report and carry on
             log.exception("analysis of %s failed", uri)
             self.analyses.pop(uri, None)
@@ -113,6 +118,7 @@ def did_close(ls: ShotServer, params: lsp.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
     ls.texts.pop(uri, None)
     ls.analyses.pop(uri, None)
+    ls.parser.forget(str(uri_to_path(uri)))
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 
