@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from test_robustness import FRAGMENTS
 
 from shotc.language.source import parse_text
+from shotc.lsp import outline
 from shotc.lsp.analysis import analyse
 from shotc.lsp.chunks import ChunkParser, split_chunks
 
@@ -72,6 +73,7 @@ def test_incremental_diagnostics_equal_a_full_check(
     buffers = {included: "ELEMENT @dog: a dog\n  https://x.io/a.jpg\n" + cast}
     parser = ChunkParser()
     text = "INCLUDE cast.shot\n" + _scenes_text(6)
+    earlier = None
     for edit in [(0.0, 0, ""), *edits]:
         text = _apply(text, edit)
         try:
@@ -82,6 +84,10 @@ def test_incremental_diagnostics_equal_a_full_check(
         assert got.diagnostics == expected.diagnostics
         assert got.script == expected.script
         assert [s.scene_id for s in got.scenes] == [s.scene_id for s in expected.scenes]
+        if earlier is not None:  # as the server does: the outline reuses unchanged scenes
+            got.scene_symbols = earlier.scene_symbols
+        assert outline.document_symbols(got) == outline.document_symbols(expected)
+        earlier = got
 
 
 def test_an_edit_in_one_scene_reparses_only_that_scene() -> None:

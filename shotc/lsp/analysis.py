@@ -23,6 +23,8 @@ from shotc.language.syntax import Element, Include, Scene, Script
 from shotc.lsp.positions import PositionMap
 
 if TYPE_CHECKING:
+    from lsprotocol import types as lsp
+
     from shotc.run.config import Config
 
 
@@ -52,6 +54,16 @@ class SceneInfo:
     end_line: int  # the last line of the scene's block (compiler numbering)
 
 
+@dataclass(frozen=True, slots=True)
+class SceneSymbol:
+    """A scene's outline symbol and what it was made from: reusable while the scene is the
+    same object (its chunk unchanged, shotc/lsp/chunks.py) with the same figures."""
+
+    scene: Scene
+    figures: tuple[str, int, float | None, int, str]  # scene id, seconds, credits, end, encoding
+    symbol: lsp.DocumentSymbol
+
+
 @dataclass(slots=True)
 class Analysis:
     path: Path
@@ -64,6 +76,10 @@ class Analysis:
     scenes: list[SceneInfo] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)  # this file and every file it includes
     lines: list[str] = field(default_factory=list)  # compiler lines (LF-split, CR dropped)
+    # the outline, made on the first request for this version (shotc/lsp/outline.py), and
+    # each scene's symbol by id(scene), kept for the next version to reuse
+    outline: list[lsp.DocumentSymbol] | None = None
+    scene_symbols: dict[int, SceneSymbol] = field(default_factory=dict)
 
     def scene_named(self, name: str) -> SceneInfo | None:
         """A scene of this file by title or id (`FIRST FRAME after NAME`)."""

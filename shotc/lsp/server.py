@@ -66,6 +66,9 @@ class ShotServer(LanguageServer):
             log.exception("analysis of %s failed", uri)
             self.analyses.pop(uri, None)
             return
+        previous = self.analyses.get(uri)
+        if previous is not None:  # the outline reuses the symbols of unchanged scenes
+            result.scene_symbols = previous.scene_symbols
         self.analyses[uri] = result
         self.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(uri=uri, diagnostics=features.diagnostics(result))
