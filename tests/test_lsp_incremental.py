@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from test_robustness import FRAGMENTS
 
 from shotc.language.source import parse_text
-from shotc.lsp import outline
+from shotc.lsp import features, outline
 from shotc.lsp.analysis import analyse
 from shotc.lsp.chunks import ChunkParser, split_chunks
 
@@ -84,9 +84,10 @@ def test_incremental_diagnostics_equal_a_full_check(
         assert got.diagnostics == expected.diagnostics
         assert got.script == expected.script
         assert [s.scene_id for s in got.scenes] == [s.scene_id for s in expected.scenes]
-        if earlier is not None:  # as the server does: the outline reuses unchanged scenes
-            got.scene_symbols = earlier.scene_symbols
+        if earlier is not None:  # as the server does: reuse the LSP objects of unchanged parts
+            got.inherit(earlier)
         assert outline.document_symbols(got) == outline.document_symbols(expected)
+        assert features.diagnostics(got) == features.diagnostics(expected)
         earlier = got
 
 
@@ -99,3 +100,28 @@ def test_an_edit_in_one_scene_reparses_only_that_scene() -> None:
     result = parser(edited, "f.shot", "f")
     assert parser.parsed_chunks - before == 1
     assert result == parse_text(edited, "f.shot", "f")
+
+
+def test_the_converter_writes_what_pygls_writes() -> None:
+    # the memo must be invisible: same JSON, the first time and when an object is reused
+    import json
+
+    from lsprotocol import types as lsp
+    from pygls.protocol import default_converter
+
+    from shotc.lsp import wire
+
+    ours, theirs = wire.converter(), default_converter()  # type: ignore[no-untyped-call]
+    analysis = analyse(Path("/tmp/film.shot"), _scenes_text(5) + "SCENE x\nSHOT 99s\n@nobody\n")
+    symbols, diagnostics = outline.document_symbols(analysis), features.diagnostics(analysis)
+    assert diagnostics
+    messages = [
+        lsp.DocumentSymbolResponse(id=1, result=symbols),
+        lsp.PublishDiagnosticsNotification(
+            params=lsp.PublishDiagnosticsParams(uri="file:///tmp/f.shot", diagnostics=diagnostics)
+        ),
+    ]
+    for message in messages * 2:
+        assert json.dumps(message, default=ours.unstructure) == json.dumps(
+            message, default=theirs.unstructure
+        )

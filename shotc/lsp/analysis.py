@@ -80,6 +80,15 @@ class Analysis:
     # each scene's symbol by id(scene), kept for the next version to reuse
     outline: list[lsp.DocumentSymbol] | None = None
     scene_symbols: dict[int, SceneSymbol] = field(default_factory=dict)
+    # the LSP form of each diagnostic, by (diagnostic, its lines' text, encoding), likewise
+    lsp_diagnostics: dict[tuple[Diagnostic, str, str, str], lsp.Diagnostic] = field(
+        default_factory=dict
+    )
+
+    def inherit(self, earlier: Analysis) -> None:
+        """Take over what the version before made that this one may reuse."""
+        self.scene_symbols = earlier.scene_symbols
+        self.lsp_diagnostics = earlier.lsp_diagnostics
 
     def scene_named(self, name: str) -> SceneInfo | None:
         """A scene of this file by title or id (`FIRST FRAME after NAME`)."""

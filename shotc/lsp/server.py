@@ -17,7 +17,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
 from shotc import __version__
-from shotc.lsp import features, outline
+from shotc.lsp import features, outline, wire
 from shotc.lsp.analysis import Analysis, analyse
 from shotc.lsp.chunks import ChunkParser
 
@@ -38,7 +38,10 @@ class ShotServer(LanguageServer):
 
     def __init__(self) -> None:
         super().__init__(
-            "shotc", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Full
+            "shotc",
+            __version__,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Full,
+            converter_factory=wire.converter,
         )
         self.texts: dict[str, str] = {}
         self.analyses: dict[str, Analysis] = {}
@@ -67,8 +70,8 @@ class ShotServer(LanguageServer):
             self.analyses.pop(uri, None)
             return
         previous = self.analyses.get(uri)
-        if previous is not None:  # the outline reuses the symbols of unchanged scenes
-            result.scene_symbols = previous.scene_symbols
+        if previous is not None:  # unchanged scenes and diagnostics keep their LSP objects
+            result.inherit(previous)
         self.analyses[uri] = result
         self.text_document_publish_diagnostics(
             lsp.PublishDiagnosticsParams(uri=uri, diagnostics=features.diagnostics(result))
