@@ -85,6 +85,21 @@ async def main() -> None:
             )
             latencies.append((await asyncio.wait_for(published.get(), 60)) - sent)
         line = text.split("\n").index("The @dog runs across field 500.")
+        typed = []  # completion sent right behind an edit, as typing `@` does
+        for version in range(2 + EDITS, 2 + EDITS + 20):
+            edited = text.replace("field 7.", f"field 7, take {version}.")
+            sent = time.perf_counter()
+            client.text_document_did_change(
+                lsp.DidChangeTextDocumentParams(
+                    lsp.VersionedTextDocumentIdentifier(version=version, uri=uri),
+                    [lsp.TextDocumentContentChangeWholeDocument(edited)],
+                )
+            )
+            await client.text_document_completion_async(
+                lsp.CompletionParams(lsp.TextDocumentIdentifier(uri), lsp.Position(line, 6))
+            )
+            typed.append(time.perf_counter() - sent)
+            await asyncio.wait_for(published.get(), 60)
         completions, outlines = [], []
         for _ in range(30):
             start = time.perf_counter()
@@ -113,6 +128,10 @@ async def main() -> None:
     print(
         f"lsp: completion median {statistics.median(completions) * ms:.1f} ms (target 20); "
         f"outline median {statistics.median(outlines) * ms:.1f} ms (target 50)"
+    )
+    print(
+        f"lsp: completion sent right after an edit median {statistics.median(typed) * ms:.1f} ms"
+        " (the edit's analysis included)"
     )
     print(f"lsp: server peak RSS {memory:.0f} MB (target 200)")
 
