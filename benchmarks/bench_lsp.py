@@ -84,9 +84,20 @@ async def main() -> None:
                 )
             )
             latencies.append((await asyncio.wait_for(published.get(), 60)) - sent)
+        newlines = []  # an edit that inserts a line: every scene below it moves down
+        for version in range(200, 220):
+            edited = text.replace("field 7.", "field 7." + "\n" * (version - 199))
+            sent = time.perf_counter()
+            client.text_document_did_change(
+                lsp.DidChangeTextDocumentParams(
+                    lsp.VersionedTextDocumentIdentifier(version=version, uri=uri),
+                    [lsp.TextDocumentContentChangeWholeDocument(edited)],
+                )
+            )
+            newlines.append((await asyncio.wait_for(published.get(), 60)) - sent)
         line = text.split("\n").index("The @dog runs across field 500.")
         typed = []  # completion sent right behind an edit, as typing `@` does
-        for version in range(2 + EDITS, 2 + EDITS + 20):
+        for version in range(300, 320):
             edited = text.replace("field 7.", f"field 7, take {version}.")
             sent = time.perf_counter()
             client.text_document_did_change(
@@ -128,6 +139,10 @@ async def main() -> None:
     print(
         f"lsp: completion median {statistics.median(completions) * ms:.1f} ms (target 20); "
         f"outline median {statistics.median(outlines) * ms:.1f} ms (target 50)"
+    )
+    print(
+        f"lsp: diagnostics after an edit that inserts a line near the top median "
+        f"{statistics.median(newlines) * ms:.1f} ms"
     )
     print(
         f"lsp: completion sent right after an edit median {statistics.median(typed) * ms:.1f} ms"

@@ -16,7 +16,16 @@ from shotc.lsp import features, outline
 from shotc.lsp.analysis import analyse
 from shotc.lsp.chunks import ChunkParser, split_chunks
 
-_PIECES = [*FRAGMENTS, "SCENE a\n", "\nSCENE b\n", "SHOT 3s\n", "x [[ y\n", " SCENE c [[ n ]]\n"]
+_PIECES = [
+    *FRAGMENTS,
+    "SCENE a\n",
+    "\nSCENE b\n",
+    "SHOT 3s\n",
+    "x [[ y\n",
+    " SCENE c [[ n ]]\n",
+    "ELEMENT @v: x\n  Voice: low\n  Voice: high\n",  # E213 names a line in its text
+    "\n\n",
+]
 _text = st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=4)), max_size=40).map("".join)
 # (where, as a fraction of the text; how many characters to delete; what to insert)
 _edit = st.tuples(st.floats(0, 1), st.integers(0, 8), st.one_of(st.sampled_from(_PIECES), _text))
@@ -125,3 +134,22 @@ def test_the_converter_writes_what_pygls_writes() -> None:
         assert json.dumps(message, default=ours.unstructure) == json.dumps(
             message, default=theirs.unstructure
         )
+
+
+def test_lines_inserted_above_move_the_chunks_below_without_parsing_them() -> None:
+    parser = ChunkParser()
+    text = _scenes_text(50)
+    parser(text, "f.shot", "f")
+    before = parser.parsed_chunks
+    edited = text.replace("The dog 7.", "The dog 7.\n\n")
+    assert parser(edited, "f.shot", "f") == parse_text(edited, "f.shot", "f")
+    assert parser.parsed_chunks - before == 1
+
+
+def test_a_chunk_whose_diagnostic_names_a_line_is_parsed_again_when_moved() -> None:
+    parser = ChunkParser()
+    voices = "SCENE v\nELEMENT @v: x\n  Voice: low\n  Voice: high\nSHOT 3s\nx\n"
+    text = _scenes_text(3) + voices
+    parser(text, "f.shot", "f")
+    edited = "\n" + text
+    assert parser(edited, "f.shot", "f") == parse_text(edited, "f.shot", "f")

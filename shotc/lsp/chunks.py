@@ -1,7 +1,8 @@
 """The language server's front end: a document parsed scene by scene, each chunk's result
-reused while its text and first line stay the same, so an edit re-parses only the scene it
-touched. The result is the one `parse_text` gives for the whole text (a hypothesis test in
-tests/test_lsp_incremental.py holds the two equal over random edit sequences).
+reused while its text stays the same (moved when lines above it were inserted or deleted),
+so an edit re-parses only the scene it touched. The result is the one `parse_text` gives for
+the whole text (a hypothesis test in tests/test_lsp_incremental.py holds the two equal over
+random edit sequences).
 
 Why a chunk boundary is safe: a line that the lexer classifies as `SCENE` and that holds no
 `[[` is a `SCENE` line whatever comes before it, and after it the lexer's state is reset (not
@@ -14,7 +15,11 @@ and each scene's ordinal is set when the chunks are joined.
 from __future__ import annotations
 
 import dataclasses
+import re
+from dataclasses import dataclass
+from typing import Any
 
+from shotc.diagnostics import Span
 from shotc.language.lexer import classify
 from shotc.language.source import MAX_CONTROL_REPORTS, ParsedFile, ParsedParts, parse_parts
 from shotc.language.syntax import Script
@@ -23,7 +28,7 @@ from shotc.language.syntax import Script
 # a note left open on the title page is closed at the same line as in the whole text.
 _CLOSING_SCENE = "SCENE -\n"
 
-_Key = tuple[str, int, str, bool]  # (stem, first line, text, closed by a SCENE line)
+_Key = tuple[str, str, bool]  # (stem, text, closed by a SCENE line)
 
 
 def split_chunks(text: str) -> list[tuple[int, str]]:
@@ -52,8 +57,8 @@ class ChunkParser:
     document's AST."""
 
     def __init__(self) -> None:
-        self._current: dict[str, dict[_Key, ParsedParts]] = {}
-        self._previous: dict[str, dict[_Key, ParsedParts]] = {}
+        self._current: dict[str, dict[_Key, _Entry]] = {}
+        self._previous: dict[str, dict[_Key, _Entry]] = {}
         self.parsed_chunks = 0  # chunks parsed, not reused (for tests and the benchmark)
 
     def forget(self, file: str) -> None:
@@ -63,30 +68,79 @@ class ChunkParser:
     def __call__(self, text: str, file: str, stem: str) -> ParsedFile:
         chunks = split_chunks(text)
         old = {**self._previous.get(file, {}), **self._current.get(file, {})}
-        new: dict[_Key, ParsedParts] = {}
+        new: dict[_Key, _Entry] = {}
         results = []
         scenes = 0
         for position, (first, body) in enumerate(chunks):
             closed = position == 0 and len(chunks) > 1
-            key = (stem, first, body, closed)
-            parts = new.get(key) or old.get(key)
-            if parts is None:
-                parts = self._parse(body, file, stem, first, closed)
-            parts = _numbered(parts, scenes)
+            key = (stem, body, closed)
+            entry = new.get(key) or old.get(key)
+            if entry is None or (entry.first != first and not entry.movable):
+                entry = self._parse(body, file, stem, first, closed)
+            elif entry.first != first:
+                # lines inserted or deleted above: the same chunk, moved (faster than parsing)
+                entry = _Entry(first, _moved(entry.parts, first - entry.first), True)
+            parts = _numbered(entry.parts, scenes)
             scenes += len(parts.script.scenes)
-            new[key] = parts  # numbered: the next call finds it ready
+            new[key] = _Entry(first, parts, entry.movable)  # numbered: the next call finds it
             results.append(parts)
         self._previous[file] = self._current.get(file, {})
         self._current[file] = new
         return _join(results, file, stem)
 
-    def _parse(self, body: str, file: str, stem: str, first: int, closed: bool) -> ParsedParts:
+    def _parse(self, body: str, file: str, stem: str, first: int, closed: bool) -> _Entry:
         self.parsed_chunks += 1
         if not closed:
-            return parse_parts(body, file, stem, first)
-        parts = parse_parts(body + _CLOSING_SCENE, file, stem, first)
-        script = dataclasses.replace(parts.script, scenes=parts.script.scenes[:-1])
-        return dataclasses.replace(parts, script=script)
+            parts = parse_parts(body, file, stem, first)
+        else:
+            parts = parse_parts(body + _CLOSING_SCENE, file, stem, first)
+            script = dataclasses.replace(parts.script, scenes=parts.script.scenes[:-1])
+            parts = dataclasses.replace(parts, script=script)
+        found = (*parts.control, *parts.structure, *parts.notes)
+        movable = not any(_LINE_IN_TEXT.search(f"{d.message} {d.help}") for d in found)
+        return _Entry(first, parts, movable)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    first: int  # the chunk's first line when `parts` was made
+    parts: ParsedParts
+    movable: bool  # no diagnostic names a line in its text: moving the spans moves it all
+
+
+# A diagnostic's text that may hold a line number ("the first is on line 12", "film.shot:12"):
+# moving such a chunk would leave the number behind, so it is parsed again instead.
+_LINE_IN_TEXT = re.compile(r"(?i)\bline\b|:\d")
+# each AST class's fields, and whether the field's declared type holds no line (copied as is)
+_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+_PLAIN = frozenset({"str", "int", "bool", "str | None", "int | None"})
+
+
+def _moved(value: Any, delta: int) -> Any:
+    """`value` (a front-end result, its AST and diagnostics) with every line number moved by
+    `delta`: the spans' lines and a script's library lines. Nothing else in them is a line."""
+    kind = type(value)
+    if kind is Span:
+        return Span(
+            value.file, value.line + delta, value.column, value.end_line + delta, value.end_column
+        )
+    if kind is tuple:
+        return tuple([_moved(item, delta) for item in value])
+    if value is None or kind is str or kind is int or kind is bool:
+        return value
+    if kind is frozenset:  # Script.library_lines
+        return frozenset([line + delta for line in value])
+    fields = _FIELDS.get(kind)
+    if fields is None:
+        fields = _FIELDS[kind] = tuple(
+            (f.name, f.type in _PLAIN) for f in dataclasses.fields(value)
+        )
+    return kind(
+        *[
+            getattr(value, name) if plain else _moved(getattr(value, name), delta)
+            for name, plain in fields
+        ]
+    )
 
 
 def _numbered(parts: ParsedParts, before: int) -> ParsedParts:
