@@ -105,6 +105,8 @@ def split_prefix(text: str) -> tuple[str | None, int]:
 
 def classify(text: str, number: int) -> Line | None:
     """The terminal for one line, or None for a comment line."""
+    if not text:
+        return Line("BLANK", number, text, 0, 0, 0)
     stripped = text.lstrip()
     if not stripped:
         return Line("BLANK", number, text, len(text), len(text), len(text))
@@ -123,9 +125,11 @@ def classify(text: str, number: int) -> Line | None:
     match = _SETTING.match(text, start)
     if match is not None:
         return Line("SETTING", number, text, start, end, match.end())
-    body = text[start:end]
-    _prefix, offset = split_prefix(body)
-    token = body[offset:]
+    # a reference is one token, after an optional `image`/`video` prefix: a line with white
+    # space inside and no prefix (nearly all prose) is prose without looking further
+    body = text[start:end] if start or end != len(text) else text
+    prefix = _PREFIX.match(body)
+    token = body[prefix.end() :] if prefix is not None else body
     if token and _SPACE.search(token) is None and is_reference_token(token):
         return Line("REFERENCE", number, text, start, end, start)
     return Line("PROSE", number, text, start, end, start)
