@@ -99,8 +99,8 @@ def test_gzip_encoded_clip_is_decoded_and_kept(tmp_path: Path, hostile: HostileK
     assert result.code == 0, result.out + result.err
     (task,) = [c.task_id for c in hostile.created()]
     assert task is not None
-    clip = tmp_path / "renders" / "film" / "scene-1.mp4"
-    assert clips(script) == ["scene-1.mp4"] and clip.read_bytes() == clip_bytes(task)
+    clip = tmp_path / "renders" / "film" / "scene-1" / "take-1.mp4"
+    assert clips(script) == ["scene-1/take-1.mp4"] and clip.read_bytes() == clip_bytes(task)
 
 
 @pytest.mark.parametrize(
@@ -121,8 +121,8 @@ def test_a_body_cut_short_is_never_a_clip(
     hostile.result_mode = None
     again = run(tmp_path, hostile)
     assert again.code == 0, again.out + again.err
-    assert clips(script) == ["scene-1.mp4"] and len(hostile.created()) == 1
-    assert is_complete_mp4(tmp_path / "renders" / "film" / "scene-1.mp4")
+    assert clips(script) == ["scene-1/take-1.mp4"] and len(hostile.created()) == 1
+    assert is_complete_mp4(tmp_path / "renders" / "film" / "scene-1" / "take-1.mp4")
 
 
 def test_slow_drip_is_stopped_by_the_clip_deadline(tmp_path: Path, hostile: HostileKie) -> None:

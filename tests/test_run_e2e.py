@@ -40,7 +40,7 @@ def test_twelve_scenes_then_rerun_then_one_edit(tmp_path: Path, kie: FakeKie) ->
     script = write_project(tmp_path)
     first = shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path)
     assert first.code == 0, first.err
-    assert clips(script) == sorted(f"scene-{i}.mp4" for i in range(1, 13))
+    assert clips(script) == sorted(f"scene-{i}/take-1.mp4" for i in range(1, 13))
     assert len(kie.created()) == 12
     assert "12 done" in first.out
     # 14 distinct local images, each uploaded once (the element's two are shared).
@@ -49,7 +49,7 @@ def test_twelve_scenes_then_rerun_then_one_edit(tmp_path: Path, kie: FakeKie) ->
     again = shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path)
     assert again.code == 0, again.err
     assert len(kie.created()) == 12  # nothing re-sent
-    assert "12 cached" in again.out and "0 task(s) created" in again.out
+    assert "12 cached" in again.out and "created no task" in again.out
 
     edit_scene(script, 5, " (revised)")
     plan = shotc(["plan", "film.shot", "--json"], env=kie.env(), cwd=tmp_path)
@@ -68,10 +68,10 @@ def test_twelve_scenes_then_rerun_then_one_edit(tmp_path: Path, kie: FakeKie) ->
 def test_missing_download_is_fetched_again_without_resending(tmp_path: Path, kie: FakeKie) -> None:
     script = write_project(tmp_path, scenes=3)
     assert shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path).code == 0
-    (script.parent / "renders" / "film" / "scene-2.mp4").unlink()
+    (script.parent / "renders" / "film" / "scene-2" / "take-1.mp4").unlink()
     again = shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path)
     assert again.code == 0, again.err
-    assert (script.parent / "renders" / "film" / "scene-2.mp4").exists()
+    assert (script.parent / "renders" / "film" / "scene-2" / "take-1.mp4").exists()
     assert len(kie.created()) == 3
 
 
@@ -199,7 +199,7 @@ def test_take_two_is_sent_once(tmp_path: Path, kie: FakeKie) -> None:
     assert shotc(args, env=kie.env(), cwd=tmp_path).code == 0
     assert shotc(args, env=kie.env(), cwd=tmp_path).code == 0
     assert len(kie.created()) == 3
-    assert "scene-1.take2.mp4" in clips(script)
+    assert "scene-1/take-2.mp4" in clips(script)
 
 
 def test_no_wait_then_status_then_run_fetches(tmp_path: Path, kie: FakeKie) -> None:
@@ -217,7 +217,8 @@ def test_no_wait_then_status_then_run_fetches(tmp_path: Path, kie: FakeKie) -> N
 
 def test_credits(kie: FakeKie, tmp_path: Path) -> None:
     result = shotc(["credits", "--json"], env=kie.env(), cwd=tmp_path)
-    assert result.code == 0 and json.loads(result.out) == {"credits": kie.credits}
+    answer = json.loads(result.out)
+    assert result.code == 0 and answer == {"credits": kie.credits, "est_usd": kie.credits * 0.005}
     assert shotc(["credits"], env={"KIE_API_KEY": ""}, cwd=tmp_path).code == 2
 
 
@@ -324,8 +325,8 @@ def test_edit_while_running_still_fetches_the_paid_older_version(
     assert result.code == 0, result.err
     assert len(kie.created()) == 3
     names = clips(script)
-    assert "scene-1.mp4" in names and "scene-2.mp4" in names
-    older = [n for n in names if n.startswith("scene-1.") and n != "scene-1.mp4"]
+    assert "scene-1/take-1.mp4" in names and "scene-2/take-1.mp4" in names
+    older = [n for n in names if n.startswith("scene-1/older/")]
     assert len(older) == 1 and "older version" in result.out
 
 
@@ -367,3 +368,19 @@ def test_second_run_at_the_same_time_is_refused(tmp_path: Path, kie: FakeKie) ->
     proc.communicate(timeout=30)
     assert other.code == 4 and "another `shotc run`" in other.err
     assert len(kie.creates) == 1
+
+
+def test_take_one_still_running_during_take_two_is_not_an_older_version(
+    tmp_path: Path, kie: FakeKie
+) -> None:
+    script = write_project(tmp_path, scenes=1)
+    assert shotc(["run", "film.shot", "--no-wait"], env=kie.env(), cwd=tmp_path).code == 0
+    result = shotc(["run", "film.shot", "--take", "2", "--json"], env=kie.env(), cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert len(kie.created()) == 2
+    rows = json.loads(result.out)["scenes"]
+    assert sorted(row["take"] for row in rows) == [1, 2]
+    assert not any(row["older_version"] for row in rows)
+    assert "older version" not in result.err
+    # take 1 lands under its own name, not set aside as an older version's clip
+    assert clips(script) == ["scene-1/take-1.mp4", "scene-1/take-2.mp4"]

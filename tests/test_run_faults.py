@@ -95,7 +95,7 @@ def test_success_without_result_url_yet_is_asked_again(tmp_path: Path) -> None:
         shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path, timeout=20)
         again = shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path, timeout=20)
         assert again.code == 0, again.out + again.err
-        assert clips(script) == ["scene-1.mp4"]
+        assert clips(script) == ["scene-1/take-1.mp4"]
         assert len(kie.created()) == 1
 
 
@@ -113,7 +113,7 @@ def test_moved_project_keeps_its_clips(tmp_path: Path, kie: FakeKie) -> None:
     kie.results_expired = True
     again = shotc(["run", "film.shot"], env=kie.env(), cwd=new, timeout=20)
     assert again.code == 0, again.out
-    assert clips(new / script.name) == ["scene-1.mp4", "scene-2.mp4"]
+    assert clips(new / script.name) == ["scene-1/take-1.mp4", "scene-2/take-1.mp4"]
     assert len(kie.created()) == 2
 
 
@@ -140,7 +140,7 @@ def test_status_during_run_does_not_make_it_skip_the_download(tmp_path: Path, ki
             proc.kill()
             proc.communicate()
     assert proc.returncode == 0, out + err
-    assert clips(script) == ["scene-1.mp4"]
+    assert clips(script) == ["scene-1/take-1.mp4"]
 
 
 # -- never pay twice ----------------------------------------------------------------------
@@ -265,7 +265,7 @@ def test_media_file_name_with_percent_escape_is_readable(tmp_path: Path, kie: Fa
     assert plan.code == 0, plan.err
     result = shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path, timeout=20)
     assert result.code == 0, result.err
-    assert clips(script) == ["scene-1.mp4"]
+    assert clips(script) == ["scene-1/take-1.mp4"]
     assert list(kie.uploads.values()) == [png(7)]
 
 
@@ -287,8 +287,8 @@ def test_scene_filter_does_not_report_other_current_scenes_as_older_versions(
     )
     assert only.code == 0, only.err
     assert "older version" not in only.out
-    assert set(clips(script)) <= {"scene-1.mp4", "scene-2.mp4"}
-    assert os.path.exists(script.parent / "renders" / "film" / "scene-1.mp4")
+    assert set(clips(script)) <= {"scene-1/take-1.mp4", "scene-2/take-1.mp4"}
+    assert os.path.exists(script.parent / "renders" / "film" / "scene-1" / "take-1.mp4")
 
 
 # -- further faults -----------------------------------------------------------------------
@@ -311,7 +311,7 @@ def test_moved_project_with_absolute_download_paths_keeps_its_clips(
     kie.results_expired = True
     again = shotc(["run", "film.shot"], env=kie.env(), cwd=new, timeout=20)
     assert again.code == 0, again.out
-    assert clips(new / script.name) == ["scene-1.mp4", "scene-2.mp4"]
+    assert clips(new / script.name) == ["scene-1/take-1.mp4", "scene-2/take-1.mp4"]
 
 
 def test_duplicate_task_id_is_reported_not_a_traceback(
@@ -358,13 +358,13 @@ def test_ctrl_c_while_printing_the_summary_exits_130(
     for name, value in kie.env().items():
         monkeypatch.setenv(name, value)
 
-    def interrupted(jobs: Any) -> str:
+    def interrupted(jobs: Any, usd_per_credit: float) -> str:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(commands, "summary_table", interrupted)
     streams = commands.Streams(out=io.StringIO(), err=io.StringIO())
     assert commands.run(commands.RunRequest(files=[script]), streams) == 130
-    assert clips(script) == ["scene-1.mp4"]
+    assert clips(script) == ["scene-1/take-1.mp4"]
 
 
 def test_status_refresh_uses_the_projects_timeouts(

@@ -194,7 +194,10 @@ def test_script_named_dot_dot_renders_inside_the_renders_directory(
     (project / "film.shot").rename(project / "...shot")  # stem `..`
     result = shotc(["run", "...shot"], env=kie.env(), cwd=project)
     assert result.code == 0, result.err
-    assert [p.name for p in (project / "renders" / "__").glob("*.mp4")] == ["scene-1.mp4"]
+    rendered = project / "renders" / "__"
+    assert [p.relative_to(rendered).as_posix() for p in rendered.rglob("*.mp4")] == [
+        "scene-1/take-1.mp4"
+    ]
     assert not list(project.glob("*.mp4")) and not list(tmp_path.glob("*.mp4"))
 
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from shotc.diagnostics import Diagnostic
 from shotc.language.compiler import CompiledScene, compile_paths
+from shotc.language.syntax import After
+from shotc.request.placeholder import is_placeholder
 from shotc.run.scene_key import file_uri_path, is_local
 
 
@@ -84,7 +86,9 @@ def _frames(request: dict[str, Any], written: list[tuple[str, str]]) -> tuple[Fr
     out = []
     for i, url in enumerate(urls):
         which, label = written[i] if i < len(written) else ("first" if i == 0 else "last", url)
-        if is_local(url):
+        if is_placeholder(url):  # FIRST FRAME after: the source's last frame, made by `run`
+            out.append(FrameInfo(which, label, None, None))
+        elif is_local(url):
             path = file_uri_path(url)
             out.append(FrameInfo(which, label, path, None))
         else:
@@ -101,7 +105,12 @@ def compile_script(script: Path) -> CompiledScript:
     if parsed is not None:
         for scene in parsed.scenes:
             title = parsed.stem if scene.implicit else scene.title
-            frames = [(f.which, f.reference.target) for f in scene.frames]
+            frames = [
+                (f.which, f"after {f.reference.name}")
+                if isinstance(f.reference, After)
+                else (f.which, f.reference.target)
+                for f in scene.frames
+            ]
             frames.sort(key=lambda f: f[0] != "first")  # image_urls holds first, then last
             by_line[(scene.span.file, scene.span.line)] = (title, frames)
     scenes = []

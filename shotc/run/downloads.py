@@ -19,13 +19,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urljoin
 
 import httpx
 
 from shotc.durable import fsync_path
+from shotc.film.layout import aside_name
 from shotc.run.client import USER_AGENT, check_url, safe_url
 from shotc.run.config import DOWNLOAD_DEADLINE, DOWNLOAD_MAX_BYTES, RunSettings
 from shotc.run.errors import ConfigError, KieError, LocalIOError, NotSent, ServerError
@@ -41,22 +42,14 @@ class DownloadError(KieError):
     """The clip could not be fetched (expired URL, bad content): not a local I/O problem."""
 
 
-def clip_name(scene_id: str, take: int) -> str:
-    return f"{scene_id}.mp4" if take == 1 else f"{scene_id}.take{take}.mp4"
-
-
-# The other names written beside a clip: its temporary file, and the name an older file at
-# its place is set aside to (the run's preflight checks that they fit the file system too).
+# The other names written beside a clip: its temporary file, and the name a file found at
+# its place is set aside to (`shotc.film.layout.aside_name`, the home of clip names; the run's
+# preflight checks that they fit the file system too).
 PART_TOKEN_CHARS = 12
 
 
 def part_name(name: str, token: str) -> str:
     return f".{name}.{token}.part"
-
-
-def aside_name(name: str, digest: str) -> str:
-    path = PurePath(name)
-    return f"{path.stem}.{digest[:8]}{path.suffix}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,4 +331,4 @@ def _copy(source: Path, out: BinaryIO) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-__all__ = ["DownloadError", "Downloader", "Outcome", "clip_name"]
+__all__ = ["DownloadError", "Downloader", "Outcome", "aside_name", "part_name"]

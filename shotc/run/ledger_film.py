@@ -90,14 +90,16 @@ class FilmRecords(LedgerStore):
             mid = int(cur.lastrowid or 0)
         return self._move(self._query("SELECT * FROM moves WHERE id = ?", (mid,))[0])
 
-    def finish_move(self, move: Move) -> None:
+    def finish_move(self, move: Move, *, moved: bool = True) -> None:
         """The rename happened: every download recorded at the old path is now at the new one
-        (in the same transaction as the journal's mark)."""
+        (in the same transaction as the journal's mark). `moved=False`: it did not happen
+        (the journal entry is closed, the downloads keep their path)."""
         old, new = self._stored(Path(move.old_path)), self._stored(Path(move.new_path))
         with self._tx() as conn:
-            conn.execute("UPDATE OR REPLACE downloads SET path = ? WHERE path = ?", (new, old))
+            if moved:
+                conn.execute("UPDATE OR REPLACE downloads SET path = ? WHERE path = ?", (new, old))
             conn.execute("UPDATE moves SET done_at = ? WHERE id = ?", (time.time(), move.id))
-            if move.submission_id is not None:
+            if move.submission_id is not None and moved:
                 self._event(conn, move.submission_id, None, "moved", f"{old} -> {new}")
 
     def unfinished_moves(self) -> list[Move]:

@@ -17,7 +17,8 @@ import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from shotc.run.downloads import PART_TOKEN_CHARS, aside_name, part_name
+from shotc.film.layout import OLDER, aside_name, older_file
+from shotc.run.downloads import PART_TOKEN_CHARS, part_name
 from shotc.run.errors import LocalIOError
 from shotc.run.ledger import Ledger
 from shotc.run.planner import Job
@@ -41,6 +42,13 @@ def written_names(clip: str) -> list[str]:
     """Every name written in a clip's directory for it: the clip, its temporary file, and the
     name a different file already at its place is set aside to."""
     return [clip, part_name(clip, "0" * PART_TOKEN_CHARS), aside_name(clip, "0" * 64)]
+
+
+def later_names(job: Job) -> list[str]:
+    """Names relative to a clip's scene folder that it takes later: its place under `older/`
+    once the scene is edited (film.md "On disk"), and the temporary name of a move."""
+    older = older_file("0" * 64, job.take, job.mode)
+    return [f"{OLDER}/{older}", f".{older}.{'0' * 8}.moving"]
 
 
 def _fits(directory: Path, names: Iterable[str], what: str) -> None:
@@ -100,6 +108,7 @@ def check(jobs: Sequence[Job], ledgers: Iterable[Ledger]) -> None:
         _writable(directory)
         for job in dir_jobs:
             names = [n for t in job.targets if t.parent == directory for n in written_names(t.name)]
+            names += later_names(job)
             _fits(directory, names, f"scene {job.label}")
     for ledger in ledgers:
         side = [ledger.path.name + s for s in _LEDGER_SIDE_FILES] + [RECOVERY_NAME, "run.lock"]

@@ -100,5 +100,7 @@ def files_containing(root: Path, needle: bytes) -> list[Path]:
 
 
 def clips(script: Path) -> list[str]:
-    """The clips `run` wrote for `script` in its default renders directory."""
-    return sorted(p.name for p in (script.parent / "renders" / script.stem).glob("*.mp4"))
+    """The clips `run` wrote for `script` in its default renders directory, as paths relative
+    to it (`scene-1/take-1.mp4`, `scene-1/older/0a1b2c3d-take-1.std.mp4`; film.md "On disk")."""
+    root = script.parent / "renders" / script.stem
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.mp4"))
