@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from fakekie import FakeKie
 from fakekie.project import shotc, spawn
-from filmproject import ClipMaker, write_film
+from filmproject import ClipMaker, edit, write_film
 from test_review_browser import ARTIFACTS, CHROMIUM, FLAGS, TIMEOUT_MS, _browser_or_skip
 
 SCENE_IDS = [f"scene-{i}" for i in range(1, 7)]
@@ -139,6 +139,60 @@ def test_review_page_served_by_the_cli(
     assert errors == []
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=10) == 130
+
+
+def test_review_page_follows_a_run(
+    project: Path, served: tuple[str, subprocess.Popen[str]], kie: FakeKie
+) -> None:
+    """The page stays open while the script is edited and a `run` goes on: scene 2 turns
+    `changed`, then `running` (the fake kie.ai holds its task until the test lets it finish,
+    so no state is a race), then `done` with its new take playable; never a reload."""
+    sync_playwright = _browser_or_skip()
+    url, _ = served
+    errors: list[str] = []
+    scene2 = "#scene-scene-2"
+    state = f"{scene2} .state"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, timeout=TIMEOUT_MS)
+        run: subprocess.Popen[str] | None = None
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(url)
+            assert page.locator(state).get_attribute("data-state") == "done"
+            page.evaluate("window.__same_page = true")
+            states = "ns => ns.map(n => n.dataset.state)"
+            before = page.locator("section.scene .state").evaluate_all(states)
+            edit(project, 2, " at dusk")
+            page.wait_for_selector(f'{state}[data-state="changed"]')
+            assert "at dusk" in page.locator(f"{scene2} .shots").inner_text()
+            assert page.locator(f"{scene2} video").count() == 0
+            kie.states = (("generating", 600.0),)  # held until released below
+            run = spawn(
+                ["run", "film.shot", "--scene", "scene-2"], env=kie.env(), cwd=project.parent
+            )
+            page.wait_for_selector(f'{state}[data-state="running"]')
+            page.wait_for_selector(f"{scene2} .elapsed")
+            kie.states = ()  # every task is finished now
+            assert run.wait(timeout=60) == 0, run.stderr.read() if run.stderr else ""
+            page.wait_for_selector(f'{state}[data-state="done"]')
+            video = page.locator(f'{scene2} figure.in-cut[data-take="1"] video')
+            video.scroll_into_view_if_needed()
+            video.evaluate(
+                "v => new Promise(ok => v.readyState >= 1 ? ok() : "
+                "v.addEventListener('loadedmetadata', ok, {once: true}))"
+            )
+            assert page.evaluate("window.__same_page") is True
+            # the other scenes did not move
+            assert page.locator("section.scene .state").evaluate_all(states) == before
+        finally:
+            if run is not None and run.poll() is None:
+                run.kill()
+                run.wait(timeout=10)
+            browser.close()
+    assert errors == []
 
 
 def test_static_review_has_no_buttons_and_relative_clips(project: Path) -> None:
