@@ -1,6 +1,6 @@
 """All benchmarks in one command: the compiler's (bench_compile.py), `run`'s (bench_run.py),
-the language server's (bench_lsp.py) and `cut`'s (bench_cut.py). Prints their figures; exits
-non-zero if any script fails.
+the language server's (bench_lsp.py), `cut`'s (bench_cut.py) and the review page's
+(bench_review.py). Prints their figures; exits non-zero if any script fails.
 
 Run: python benchmarks/run.py
 """
@@ -16,7 +16,8 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> int:
     status = 0
-    for script in ("bench_compile.py", "bench_run.py", "bench_lsp.py", "bench_cut.py"):
+    scripts = ("bench_compile", "bench_run", "bench_lsp", "bench_cut", "bench_review")
+    for script in (f"{name}.py" for name in scripts):
         print(f"== {script}", flush=True)
         status |= subprocess.run([sys.executable, str(HERE / script)], check=False).returncode
     return status

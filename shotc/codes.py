@@ -41,6 +41,16 @@ def _table() -> dict[str, CodeInfo]:
         ("E207", "invalid or empty setting value", "the value (the key when empty)"),
         ("E208", "setting not allowed here", "the line"),
         ("E209", "`@@` before a name character", "the `@@` and the name"),
+        (
+            "E210",
+            "`FIRST FRAME after` names no scene of this file (did-you-mean)",
+            "the scene name",
+        ),
+        (
+            "E211",
+            "a cycle of `FIRST FRAME after`",
+            "the `FIRST FRAME` line where the cycle closes",
+        ),
         ("E212", "a dialogue line with no spoken text", "the line"),
         ("E213", "a second `Voice` line in one element block", "the second one"),
         (

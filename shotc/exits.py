@@ -13,6 +13,7 @@ class ExitCode(IntEnum):
     API = 3
     IO = 4
     INTERRUPTED = 130
+    TERMINATED = 143  # 128 + SIGTERM, as shells report it
 
     @property
     def meaning(self) -> str:
@@ -28,4 +29,5 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.IO: "local I/O: a file that cannot be read, decoded or written",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C); requests in flight are `unknown` until the "
     "next run",
+    ExitCode.TERMINATED: "stopped by SIGTERM, handled like Ctrl-C",
 }

@@ -63,3 +63,16 @@ def test_a_broken_shotc_toml_is_a_usage_error_with_its_path(
     assert result.exit_code == ExitCode.USAGE, result.output
     assert "shotc.toml" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_a_first_run_without_a_key_leaves_no_shotc_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("KIE_API_KEY", raising=False)
+    (tmp_path / "film.shot").write_text(SCRIPT)
+    result = CliRunner().invoke(main, ["run", "film.shot"])
+    assert result.exit_code == ExitCode.USAGE
+    assert "KIE_API_KEY" in result.stderr
+    assert not (tmp_path / ".shotc").exists()
+    assert not (tmp_path / "renders").exists()

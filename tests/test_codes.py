@@ -110,7 +110,7 @@ def test_page_example_gives_its_code_where_shown(
     assert where in found, f"{code}: the example gives {sorted(found)}"
 
 
-@pytest.mark.parametrize("code", ["E214"])
+@pytest.mark.parametrize("code", ["E210", "E211", "E214"])
 def test_page_example_renders_exactly(
     code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -578,3 +578,68 @@ def test_a_control_character_is_refused_alike_by_validate_decompile_and_build(
         script.write_text(f"SCENE s\nSHOT 5s\nthe sea{char}\n", "utf-8")
         codes = [d.code for d in compile_paths([script]).diagnostics]
     assert codes == ["E100"]
+
+
+# -- continuity (language 1.1 §4): the placeholder decompiles to `FIRST FRAME after` ---------
+
+
+def _after(r: dict[str, Any], source: str) -> dict[str, Any]:
+    """`r` with its first frame the placeholder for scene `source`, keys in the emitter's
+    order (image_urls after prompt)."""
+    body = r["input"]
+    frames = [f"shotc://after/{source}", *body.get("image_urls", [])[1:]]
+    keys = ["prompt", "image_urls"] if "prompt" in body else ["image_urls"]
+    rest = {k: v for k, v in body.items() if k not in keys}
+    ordered = {k: body[k] for k in keys if k in body} | {"image_urls": frames} | rest
+    return {**r, "input": ordered}
+
+
+@st.composite
+def chained(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """An array whose requests may come after earlier-made ones, in any array order (forward
+    references included), never in a cycle: `take <n>` is the scene `take-<n>`."""
+    rs = draw(requests())
+    made = draw(st.permutations(range(len(rs))))
+    out = list(rs)
+    for rank, i in enumerate(made):
+        if rank and draw(st.booleans()):
+            source = made[draw(st.integers(0, rank - 1))]
+            out[i] = _after(rs[i], f"take-{source + 1}")
+    return out
+
+
+@given(chained())
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_build_of_decompile_is_the_request_with_first_frames_after(
+    rs: list[dict[str, Any]],
+) -> None:
+    entries, problems = entries_of(rs, "take", "take.json")
+    assert not problems
+    result = decompile(entries)
+    assert result.text is not None, result.problems
+    event("some after" if "FIRST FRAME after" in result.text else "no after")
+    built = build(result.text)
+    assert json.dumps(built, ensure_ascii=False) == json.dumps(rs, ensure_ascii=False)
+    assert format_text(result.text) == result.text
+
+
+def test_a_placeholder_naming_no_decompiled_scene_is_refused() -> None:
+    r = _after(single(), "dawn")
+    result = decompile([Entry("storm", "s.json", "", r)])
+    assert result.text is None
+    assert [(p.path, p.code) for p in result.problems] == [("input.image_urls[0]", "E210")]
+    assert "dawn.json" in result.problems[0].message  # how to decompile it with its source
+    # with its source scene (a file named after the id, as `build -o DIR` writes them)
+    pair = [Entry("dawn", "dawn.json", "", single()), Entry("storm", "s.json", "", r)]
+    text = decompile(pair).text
+    assert text is not None and "FIRST FRAME after dawn\n" in text
+    assert build(text) == [single(), r]
+
+
+def test_a_cycle_of_placeholders_is_refused_once() -> None:
+    one, two = _after(single(), "pair-2"), _after(single(), "pair-1")
+    entries, _ = entries_of([one, two], "pair", "pair.json")
+    found = [(p.path, p.code) for p in decompile(entries).problems]
+    assert found == [("[1].input.image_urls[0]", "E211")]
+    alone = decompile([Entry("self", "s.json", "", _after(one, "self"))])
+    assert [(p.path, p.code) for p in alone.problems] == [("input.image_urls[0]", "E211")]

@@ -132,6 +132,9 @@ _FRAGMENTS = [
     "IMAGE a.png",
     "b.jpg",
     "FIRST FRAME a.png",
+    "FIRST FRAME After  Scene A",
+    "FIRST FRAME after",
+    "LAST FRAME AFTER a",
     "LAST  FRAME b.png",
     "INCLUDE lib.shot",
     "Mode: PRO",
@@ -286,8 +289,18 @@ def _script(draw: st.DrawFn) -> str:
             out.append(f"{draw(_ws)}SCENE{draw(_ws) or ' '}Scene {index}{note}{draw(_ws)}")
             out += draw(st.lists(_setting(False), max_size=2))
         count = draw(st.integers(1, 3))
-        if draw(st.booleans()):
-            out.append(f"FIRST{draw(_ws) or ' '}FRAME  https://x.test/first.png")
+        frame = draw(st.integers(0, 2))
+        if frame == 2 and not (scenes and index):
+            frame = 0  # nothing earlier to come after
+        if frame == 2:
+            # language 1.1 §4: after an earlier scene, by title or id, `after` in any case
+            after = draw(st.sampled_from(["after", "AFTER", "After"]))
+            source = draw(st.integers(0, index - 1))
+            name = draw(st.sampled_from([f"Scene {source}", f"scene-{source}", f"SCENE {source}"]))
+            out.append(f"FIRST FRAME {after}{draw(_ws) or ' '}{name}{draw(_ws)}")
+        if frame:
+            if frame == 1:
+                out.append(f"FIRST{draw(_ws) or ' '}FRAME  https://x.test/first.png")
             if count == 1 and draw(st.booleans()):
                 out.append("LAST FRAME image https://x.test/last")
         for _ in range(count):

@@ -287,7 +287,7 @@ def test_migration_v1_to_v2_keeps_submissions_and_uploads(tmp_path: Path) -> Non
         assert ledger.upload("d2", "") is not None
         ledger.record_upload(Upload("d2", default, "https://u/d2", "d2.png", 4, 12.0, 9e9))
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
     conn.close()
 
 

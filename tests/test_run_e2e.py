@@ -49,7 +49,7 @@ def test_twelve_scenes_then_rerun_then_one_edit(tmp_path: Path, kie: FakeKie) ->
     again = shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path)
     assert again.code == 0, again.err
     assert len(kie.created()) == 12  # nothing re-sent
-    assert "12 cached" in again.out and "0 task(s) created" in again.out
+    assert "12 cached" in again.out and "created no task" in again.out
 
     edit_scene(script, 5, " (revised)")
     plan = shotc(["plan", "film.shot", "--json"], env=kie.env(), cwd=tmp_path)
@@ -217,7 +217,8 @@ def test_no_wait_then_status_then_run_fetches(tmp_path: Path, kie: FakeKie) -> N
 
 def test_credits(kie: FakeKie, tmp_path: Path) -> None:
     result = shotc(["credits", "--json"], env=kie.env(), cwd=tmp_path)
-    assert result.code == 0 and json.loads(result.out) == {"credits": kie.credits}
+    answer = json.loads(result.out)
+    assert result.code == 0 and answer == {"credits": kie.credits, "est_usd": kie.credits * 0.005}
     assert shotc(["credits"], env={"KIE_API_KEY": ""}, cwd=tmp_path).code == 2
 
 
@@ -367,3 +368,19 @@ def test_second_run_at_the_same_time_is_refused(tmp_path: Path, kie: FakeKie) ->
     proc.communicate(timeout=30)
     assert other.code == 4 and "another `shotc run`" in other.err
     assert len(kie.creates) == 1
+
+
+def test_take_one_still_running_during_take_two_is_not_an_older_version(
+    tmp_path: Path, kie: FakeKie
+) -> None:
+    script = write_project(tmp_path, scenes=1)
+    assert shotc(["run", "film.shot", "--no-wait"], env=kie.env(), cwd=tmp_path).code == 0
+    result = shotc(["run", "film.shot", "--take", "2", "--json"], env=kie.env(), cwd=tmp_path)
+    assert result.code == 0, result.err
+    assert len(kie.created()) == 2
+    rows = json.loads(result.out)["scenes"]
+    assert sorted(row["take"] for row in rows) == [1, 2]
+    assert not any(row["older_version"] for row in rows)
+    assert "older version" not in result.err
+    # take 1 lands under its own name, not set aside as an older version's clip
+    assert clips(script) == ["scene-1/take-1.mp4", "scene-1/take-2.mp4"]

@@ -358,7 +358,7 @@ def test_ctrl_c_while_printing_the_summary_exits_130(
     for name, value in kie.env().items():
         monkeypatch.setenv(name, value)
 
-    def interrupted(jobs: Any) -> str:
+    def interrupted(jobs: Any, usd_per_credit: float) -> str:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(commands, "summary_table", interrupted)

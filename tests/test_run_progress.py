@@ -14,6 +14,7 @@ from shotc.diagnostics import Span
 from shotc.language.compiler import CompiledScene
 from shotc.run.planner import Job
 from shotc.run.progress import Progress, fmt_elapsed, summary_of, visible
+from shotc.run.states import Outcome, PlanState
 
 
 def job(scene_id: str) -> Job:
@@ -33,7 +34,7 @@ def job(scene_id: str) -> Job:
         sound=False,
         seconds=5,
         est_credits=1.0,
-        plan_state="new",
+        plan_state=PlanState.NEW,
         will_send=True,
     )
 
@@ -82,7 +83,7 @@ def test_live_block_fits_the_screen_and_ends_with_each_scene_once(columns: int, 
         for step in range(40):
             for i, j in enumerate(jobs):
                 if i <= step and not j.outcome and (i + step) % 3 == 0:
-                    j.outcome, j.ended = "done", 1.0 + step
+                    j.outcome, j.ended = Outcome.DONE, 1.0 + step
                     progress.update(j, "done")
                 elif not j.outcome:
                     progress.update(j, "generating")
@@ -104,7 +105,7 @@ def test_live_block_fits_the_screen_and_ends_with_each_scene_once(columns: int, 
 def test_a_block_taller_than_the_screen_is_summarised() -> None:
     jobs = [job(f"s{i}") for i in range(30)]
     for j in jobs[:5]:
-        j.outcome, j.ended = "done", 2.0
+        j.outcome, j.ended = Outcome.DONE, 2.0
     shown, hidden = visible(jobs, 10)
     assert len(shown) == 9 and len(hidden) == 21
     assert all(not j.outcome for j in shown)  # the unfinished come first

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from shotc.cli.options import fail, failure, files_argument, format_option
 from shotc.exits import ExitCode
 from shotc.language.compiler import CompilerBug, CompileResult, ScriptReadError, compile_paths
 from shotc.render import render_diagnostics, render_json_lines
+from shotc.request.jsontext import dumps_indented
 from shotc.terminal import use_colour
 
 allow_option = click.option(
@@ -114,15 +114,13 @@ def build_command(files: tuple[Path, ...], out_dir: Path | None, allow: tuple[st
     requests = [scene.request for scene in result.scenes]
     if out_dir is None:
         payload = requests[0] if len(requests) == 1 else requests
-        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(dumps_indented(payload) + "\n")
         return
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         for scene in result.scenes:
             target = out_dir / f"{scene.scene_id}.json"
-            target.write_text(
-                json.dumps(scene.request, indent=2, ensure_ascii=False) + "\n", "utf-8"
-            )
+            target.write_text(dumps_indented(scene.request) + "\n", "utf-8")
             click.echo(str(target), err=True)
     except OSError as exc:
         fail(exc, out_dir, writing=True)

@@ -27,6 +27,9 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "run": ("shotc.cli.run", "run_command", "Upload, submit, follow and download."),
     "status": ("shotc.cli.run", "status_command", "Show the ledger, refreshed from kie.ai."),
     "credits": ("shotc.cli.run", "credits_command", "Show the account balance."),
+    "cut": ("shotc.cli.film", "cut_command", "Join the cut's clips into one film, or a timeline."),
+    "review": ("shotc.cli.film", "review_command", "Serve the review page: scenes, takes, picks."),
+    "prune": ("shotc.cli.film", "prune_command", "Delete clips no cut or current take needs."),
     "lsp": ("shotc.cli.lsp", "lsp_command", "Run the language server for editors (stdio)."),
 }
 

@@ -12,9 +12,8 @@ from pathlib import Path
 
 import click
 
+from shotc.exits import ExitCode
 from shotc.language.source import SourceError, read_text
-
-EXIT_IO = 4
 
 
 @click.group("import", short_help="Bring a script from another format into .shot.")
@@ -48,7 +47,7 @@ def fountain_command(script: Path, output: Path, force: bool) -> None:
         text = sys.stdin.read() if str(script) == "-" else read_text(script)
     except (SourceError, OSError, UnicodeDecodeError) as exc:
         click.echo(f"shotc: cannot read {script}: {exc}", err=True)
-        sys.exit(EXIT_IO)
+        sys.exit(ExitCode.IO)
     name = "stdin" if str(script) == "-" else script.name
     shot = to_shot(parse(text), name)
     if str(output) == "-":
@@ -60,5 +59,5 @@ def fountain_command(script: Path, output: Path, force: bool) -> None:
         output.write_text(shot, "utf-8")
     except OSError as exc:
         click.echo(f"shotc: cannot write {output}: {exc.strerror or exc}", err=True)
-        sys.exit(EXIT_IO)
+        sys.exit(ExitCode.IO)
     click.echo(str(output), err=True)

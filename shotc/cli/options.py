@@ -8,14 +8,18 @@ when there is a failure to classify.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from shotc.exits import ExitCode
+
+if TYPE_CHECKING:
+    from shotc.run.selection import Budget
 
 F = TypeVar("F", bound=Callable[..., object])
 MODES = click.Choice(["std", "pro", "4K"])  # shotc.kling.MODES, spelled for click
@@ -48,6 +52,75 @@ def mode_option() -> Callable[[F], F]:
     return click.option(
         "--mode", type=MODES, help="Override every scene's mode (std drafts cheaply)."
     )
+
+
+def _budget(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Budget | None:
+    """`--budget`: credits (`1000`) or dollars (`'$5'`, `5usd`, `'5 USD'`); else exit 2."""
+    from shotc.run.selection import BudgetError, parse_budget
+
+    if value is None:
+        return None
+    try:
+        return parse_budget(value)
+    except BudgetError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def selection_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """`--scene`, `--take`, `--mode`, `--resubmit-unknown`, `--budget`: every option that
+    decides what a run sends, declared once for `run` and `plan` (which previews that very
+    run) and handed to the command as one `selection: Selection` argument, so the two commands
+    cannot take different options or read them differently. (shotc.run is imported here, by
+    the commands that take these, not by `check` or `build`, which import this module.)"""
+    from shotc.run.ledger_schema import MAX_TAKE
+    from shotc.run.selection import Selection
+
+    @functools.wraps(f)
+    def command(
+        *args: Any,
+        scenes: tuple[str, ...],
+        take: int | None,
+        mode: str | None,
+        resubmit_unknown: bool,
+        budget: Budget | None,
+        **kwargs: Any,
+    ) -> Any:
+        chosen = Selection(scenes, take, mode, resubmit_unknown, budget)
+        return f(*args, selection=chosen, **kwargs)
+
+    options = [
+        click.option(
+            "--scene",
+            "scenes",
+            multiple=True,
+            metavar="ID|TITLE",
+            help="Only this scene, by id or by title as written (repeatable).",
+        ),
+        click.option(
+            "--take",
+            type=click.IntRange(min=1, max=MAX_TAKE),
+            default=None,
+            metavar="K",
+            help="Only take K: 2, 3... ask for another take on purpose (paid). Default: takes "
+            "1 to each scene's `Takes:`.",
+        ),
+        mode_option(),
+        click.option(
+            "--resubmit-unknown",
+            is_flag=True,
+            help="Send again the scenes whose createTask got no answer (may pay twice).",
+        ),
+        click.option(
+            "--budget",
+            callback=_budget,
+            metavar="CREDITS|$USD",
+            help="Refuse to start when the new scenes would cost more: credits (1000) or "
+            "dollars ('$5', 5usd).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 def config_option() -> Callable[[F], F]:

@@ -8,7 +8,6 @@ load into exit 130 or 143, never a traceback.
 
 from __future__ import annotations
 
-import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -16,21 +15,14 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from shotc.cli.options import config_option, json_option, mode_option
+from shotc.cli.options import config_option, json_option, selection_options
 from shotc.run import signals
-from shotc.run.ledger_schema import MAX_TAKE
+from shotc.run.selection import Selection
 
 if TYPE_CHECKING:
     from shotc.run.commands import Streams
 
 _FILE = click.Path(path_type=Path, dir_okay=False)
-
-
-def _finite(value: float | None) -> float | None:
-    # FloatRange lets nan and inf through (nan < 0 is false); nan would disable the budget.
-    if value is not None and not math.isfinite(value):
-        raise click.BadParameter("must be a finite number of credits")
-    return value
 
 
 _allow = click.option(
@@ -70,42 +62,28 @@ def _exit_with(body: Callable[[], int]) -> NoReturn:
     sys.exit(code)
 
 
-_TAKE = click.IntRange(min=1, max=MAX_TAKE)
-
-
 @click.command("plan")
 @click.argument("files", nargs=-1, required=True, type=_FILE)
-@mode_option()
-@click.option(
-    "--take",
-    type=_TAKE,
-    default=None,
-    help="Plan only take K (default: takes 1 to each scene's `Takes:`).",
-)
-@click.option("--resubmit-unknown", is_flag=True, help="Count `unknown` scenes as resent.")
+@selection_options
 @config_option()
 @json_option()
 @_allow
 def plan_command(
     files: tuple[Path, ...],
-    mode: str | None,
-    take: int | None,
-    resubmit_unknown: bool,
+    selection: Selection,
     config_path: Path | None,
     as_json: bool,
     allow: tuple[str, ...],
 ) -> None:
-    """Per scene: shots, seconds, mode, sound, estimated credits and ledger state; the total
-    that `run` would spend."""
+    """Per scene and take: shots, seconds, mode, sound, estimated credits and dollars, ledger
+    state; what the same `run` would send and spend (it takes run's selection options)."""
 
     def body() -> int:
         from shotc.run.commands import plan
 
         return plan(
             files,
-            mode=mode,
-            take=take,
-            resubmit_unknown=resubmit_unknown,
+            selection,
             config_path=config_path,
             as_json=as_json,
             streams=_streams(),
@@ -117,18 +95,12 @@ def plan_command(
 
 @click.command("run")
 @click.argument("files", nargs=-1, required=True, type=_FILE)
-@mode_option()
+@selection_options
 @click.option(
     "--wait/--no-wait",
     default=True,
     show_default=True,
     help="Follow tasks until their clips are downloaded.",
-)
-@click.option(
-    "--budget",
-    type=click.FloatRange(min=0),
-    callback=lambda _ctx, _param, value: _finite(value),
-    help="Refuse to start when the new scenes would cost more credits than this.",
 )
 @click.option(
     "-o",
@@ -140,33 +112,14 @@ def plan_command(
     metavar="DIR",
     help="Write clips to DIR/<scene-id>.mp4 (default renders/<script-stem>/ beside the script).",
 )
-@click.option(
-    "--take",
-    type=_TAKE,
-    default=None,
-    help="Only take K: 2, 3... ask for another take on purpose (paid). Default: takes 1 to "
-    "each scene's `Takes:`.",
-)
-@click.option(
-    "--resubmit-unknown",
-    is_flag=True,
-    help="Send again the scenes whose createTask got no answer (may pay twice).",
-)
-@click.option(
-    "--scene", "scene_ids", multiple=True, metavar="ID", help="Only these scenes (repeatable)."
-)
 @config_option()
 @json_option("Print the summary as JSON.")
 @_allow
 def run_command(
     files: tuple[Path, ...],
-    mode: str | None,
+    selection: Selection,
     wait: bool,
-    budget: float | None,
     out_dir: Path | None,
-    take: int | None,
-    resubmit_unknown: bool,
-    scene_ids: tuple[str, ...],
     config_path: Path | None,
     as_json: bool,
     allow: tuple[str, ...],
@@ -179,13 +132,9 @@ def run_command(
 
         request = RunRequest(
             files=files,
-            mode=mode,
+            selection=selection,
             wait=wait,
-            budget=budget,
             out_dir=out_dir,
-            take=take,
-            resubmit_unknown=resubmit_unknown,
-            scenes=scene_ids,
             config_path=config_path,
             as_json=as_json,
             allow=_allowed(allow, files, config_path),

@@ -66,7 +66,7 @@ from shotc.run.scene_key import DigestCache, version_key
 from shotc.suggest import did_you_mean
 
 DONE = "done"
-_SHOWN = {
+_SHOWN: dict[str, str] = {
     SUCCESS: DONE,
     FAIL: "failed",
     UNKNOWN: "unknown",

@@ -1,7 +1,8 @@
 """Stage 3: the AST builder. Walks the parse tree of one file and produces its `Script`,
-with the structural diagnostics: lines out of place (E101, E104, E105, E208), shot durations
-(E102), element headers (E203, E204), voices (E206, E207, E213) and what shot prose reports
-(E103, E105, E106, E209, E212)."""
+deciding where each line stands: lines out of place (E101, E104, E105, E208), a `Voice` outside
+an element block (E206). The pieces are read by their own modules: shot durations
+(`durations`, E102), element blocks (`elements`, E203, E204, E207, E213), frame lines
+(`frames`, E100) and shot prose (`prose`, E103, E105, E106, E209, E212)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,16 @@ import re
 from dataclasses import dataclass, field
 
 from shotc.diagnostics import Diagnostic, Span
-from shotc.kling import DURATION as _DURATION
-from shotc.language.lexer import Line, split_prefix
-from shotc.language.media import reference_of
+from shotc.language.durations import shot_seconds
+from shotc.language.elements import read_element
+from shotc.language.frames import keyword_of, read_frame
+from shotc.language.lexer import Line
 from shotc.language.parser import Node
-from shotc.language.prose import line_span, prompt_text, shot_prose, wrong_case_directive
-from shotc.language.syntax import Element, Frame, Include, Scene, Script, Setting, Shot, Voice
+from shotc.language.prose import line_span, shot_prose, wrong_case_directive
+from shotc.language.syntax import Element, Frame, Include, Scene, Script, Setting, Shot
 
-_TOKEN = re.compile(r"\S+")
-_NAME = re.compile(r"@([A-Za-z0-9_-]*)")
-_BLOCK_ENDS = frozenset({"BLANK", "SETTING", "FIRST_FRAME", "LAST_FRAME", "INCLUDE"})
 # Fountain's scene headings (`INT. FLAT - MORNING`): a writer meant a SCENE
 _HEADING = re.compile(r"(?i)(?:int\.?/ext|i/e|int|ext|est)[. ]\s*\S")
-_SECONDS = re.compile(r"(?i)([0-9]+)\s*(?:s|secs?|seconds?)\.?")
 
 
 @dataclass
@@ -158,8 +156,6 @@ class _Builder:
             )
 
     def frame(self, line: Line) -> None:
-        which = "first" if line.kind == "FIRST_FRAME" else "last"
-        keyword = "FIRST FRAME" if which == "first" else "LAST FRAME"
         target = (
             self.implicit
             if self.place == "title" and not self.has_scenes
@@ -173,37 +169,14 @@ class _Builder:
             )
             self.report(
                 "E105",
-                f"`{keyword}` {where}",
+                f"`{keyword_of(line)}` {where}",
                 line_span(line, self.file),
                 "frames go in a scene's preamble, between `SCENE` and its first `SHOT`",
             )
             return
-        argument = line.content
-        if not argument:
-            self.report(
-                "E100",
-                f"`{keyword}` needs an image reference",
-                line_span(line, self.file),
-                f"write `{keyword} image.png` or a URL",
-            )
-            return
-        offset = line.text.index(argument, line.arg)
-        sub = Line("REFERENCE", line.number, line.text, offset, line.end, offset)
-        ref = reference_of(sub, self.file)
-        if ref is None:
-            # the reference is the first token after the optional prefix; the offending
-            # token is the one after it
-            _prefix, skip = split_prefix(argument)
-            tokens = list(_TOKEN.finditer(line.text, offset + skip, line.end))
-            stray = tokens[1]
-            self.report(
-                "E100",
-                f"`{keyword}` takes one reference; `{stray.group()}` is extra",
-                Span(self.file, line.number, stray.start() + 1, line.number, stray.end() + 1),
-                "write one URL or path per frame; notes go in a shot's prose as `[[...]]`",
-            )
-            return
-        target.frames.append(Frame(which, ref, line_span(line, self.file)))
+        frame = read_frame(line, self.file, self.diagnostics)
+        if frame is not None:
+            target.frames.append(frame)
 
     def include(self, line: Line) -> None:
         path = line.content
@@ -220,148 +193,12 @@ class _Builder:
     # -- sections
 
     def element(self, node: Node) -> None:
-        header = node.children[0]
-        assert isinstance(header, Line)
-        lines = [c for c in node.children[1:] if isinstance(c, Line)]
-        span = line_span(header, self.file)
-        name, description, name_span, header_ok = self.element_header(header, span)
-        refs = []
-        block_ok = True
-        voice: Voice | None = None
-        rest = 0
-        for rest, line in enumerate(lines):  # noqa: B007
-            if line.kind == "SETTING" and _key(line).lower() == "voice":
-                # language 1.1 §3: a `Voice:` line stands among the element's references
-                self.library_lines.add(line.number)
-                voice = self.voice(line, voice) or voice
-                continue
-            if line.kind in _BLOCK_ENDS:
-                break
-            ref = reference_of(line, self.file) if line.arg == line.start else None
-            fixed = (
-                wrong_case_directive(line.text[line.start : line.end], scene_too=True)
-                if ref is None and line.arg == line.start
-                else None
-            )
-            if fixed is not None:
-                # language.md §9: such a line outside a shot always gets its own E101
-                block_ok = False
-                self.report(
-                    "E101",
-                    "prose outside a shot",
-                    line_span(line, self.file),
-                    f"did you mean `{fixed}`? (directive keywords are UPPERCASE)",
-                )
-            elif ref is None:
-                block_ok = False
-                self.report(
-                    "E105",
-                    "not a reference: an element block holds one URL or file path per line",
-                    line_span(line, self.file),
-                    "end the block with a blank line before other text",
-                )
-            else:
-                refs.append(ref)
-            self.library_lines.add(line.number)
-        else:
-            rest = len(lines)
-        self.library_lines.add(header.number)
-        self.elements.append(
-            Element(
-                name,
-                description,
-                tuple(refs),
-                span,
-                name_span,
-                header_ok,
-                block_ok,
-                self.file,
-                voice,
-            )
-        )
+        element, rest, lines = read_element(node, self.file, self.diagnostics)
+        self.elements.append(element)
+        self.library_lines |= lines
         self.prose_run = False
-        for line in lines[rest:]:
+        for line in rest:
             self.loose(line)
-
-    def voice(self, line: Line, earlier: Voice | None) -> Voice | None:
-        """The element's voice from a `Voice:` line (E207 empty, E213 a second one)."""
-        span = line_span(line, self.file)
-        if earlier is not None:
-            self.report(
-                "E213",
-                "a second `Voice` line in this element block",
-                span,
-                f"an element has one voice; the first is on line {earlier.span.line}",
-            )
-            return None
-        text, cues = prompt_text(line, line.arg, line.end, self.file, self.diagnostics)
-        if not text:
-            key_end = line.start + len(_key(line))
-            self.report(
-                "E207",
-                "`Voice` has no value",
-                Span(self.file, line.number, line.start + 1, line.number, key_end + 1),
-                "describe the voice: `Voice: a deep, slow Scots voice`",
-            )
-            return None
-        return Voice(text, cues, span)
-
-    def element_header(self, header: Line, span: Span) -> tuple[str | None, str | None, Span, bool]:
-        argument = header.text[header.arg : header.end]
-        offset = header.arg + len(argument) - len(argument.lstrip())
-        match = _NAME.match(header.text, offset)
-        example = "write `ELEMENT @name: description`"
-        if match is None or not match.group(1):
-            what = "a name after `@`" if match else "`@name`"
-            self.report(
-                "E203",
-                f"`ELEMENT` needs {what}",
-                span,
-                example + " (names use letters, digits, `_` and `-`)",
-            )
-            colon = argument.find(":")
-            if colon < 0 or not header.clean(header.arg + colon + 1, header.end):
-                # an independent problem: kie.ai needs a description too (language.md §4)
-                self.report("E204", "the element has no `:` and description", span, example)
-            return None, None, span, False
-        name = match.group(1)
-        name_span = Span(self.file, header.number, offset + 1, header.number, match.end() + 1)
-        after = header.text[match.end() : header.end]
-        colon = after.find(":")
-        if after[:1] and not after[:1].isspace() and after[:1] != ":":
-            self.report(
-                "E203",
-                f"invalid character {after[0]!r} in the element name",
-                span,
-                "names use letters, digits, `_` and `-`",
-            )
-            return None, None, name_span, False
-        if colon < 0 or after[:colon].strip():
-            if colon >= 0:
-                self.report(
-                    "E203",
-                    "the element name contains white space",
-                    span,
-                    "names use letters, digits, `_` and `-`",
-                )
-                return None, None, name_span, False
-            self.report(
-                "E204",
-                f"element `@{name}` has no `:` and description",
-                span,
-                f"write `ELEMENT @{name}: a short description` (kie.ai requires one)",
-            )
-            return name, None, name_span, False
-        description = header.clean(match.end() + colon + 1, header.end)
-        if not description:
-            self.report(
-                "E204",
-                f"element `@{name}` has an empty description",
-                span,
-                f"write `ELEMENT @{name}: a short description` (kie.ai requires one)",
-            )
-            return name, None, name_span, False
-        return name, description, name_span, True
 
     def shot(self, node: Node, stray: bool) -> None:
         header = node.children[0]
@@ -377,7 +214,7 @@ class _Builder:
             )
             return
         lines = [c for c in node.children[1:] if isinstance(c, Line)]
-        seconds = self.duration(header)
+        seconds = shot_seconds(header, self.file, self.diagnostics)
         prose = shot_prose(lines, self.file)
         self.diagnostics.extend(prose.diagnostics)
         scene = self.scenes[-1] if self.has_scenes else self.implicit
@@ -392,33 +229,6 @@ class _Builder:
             )
         )
         self.place = "shots"
-
-    def duration(self, header: Line) -> int | None:
-        argument = header.content
-        match = _DURATION.fullmatch(argument)
-        if match is not None:
-            digits = match.group(1).lstrip("0") or "0"
-            # any duration this long is far outside 3-15 s (E301); int() of thousands of
-            # digits would raise
-            return int(digits) if len(digits) <= 9 else 999_999_999
-        if not argument:
-            span = Span(self.file, header.number, header.start + 1, header.number, header.start + 5)
-            self.report("E102", "`SHOT` needs a duration", span, "write `SHOT 5s`")
-        else:
-            start = header.text.index(argument, header.arg)
-            span = Span(self.file, header.number, start + 1, header.number, header.end + 1)
-            lead = re.match(r"([0-9]+)(?:([.,][0-9]+)|\s*[sS]?)", argument)
-            seconds = _SECONDS.fullmatch(argument)
-            if seconds is not None:
-                help = f"write `SHOT {seconds.group(1).lstrip('0') or '0'}s`"
-            elif lead is not None and lead.group(2):
-                help = "durations are whole seconds: write `SHOT 3s`"
-            elif lead is not None:
-                help = f"write `SHOT {lead.group(1).lstrip('0') or '0'}s` and put the prose below"
-            else:
-                help = "write the duration in whole seconds, like `SHOT 5s`"
-            self.report("E102", f"bad shot duration `{argument}`", span, help)
-        return None
 
     def scene(self, node: Node) -> None:
         header = node.children[0]
@@ -470,11 +280,6 @@ class _Builder:
             has_shots,
             frozenset(self.library_lines),
         )
-
-
-def _key(line: Line) -> str:
-    """The key of a setting line, as written."""
-    return line.text[line.start : line.text.index(":", line.start)].rstrip()
 
 
 def build_script(tree: Node, file: str, stem: str) -> tuple[Script, list[Diagnostic]]:

@@ -27,7 +27,8 @@ from shotc.kling import (
 from shotc.language import media
 from shotc.language.prompts import compose, sound_sent
 from shotc.language.settings import Value, resolve
-from shotc.language.syntax import Cue, Element, Reference, Scene, Script, Shot, Voice
+from shotc.language.syntax import After, Cue, Element, Reference, Scene, Script, Shot, Voice
+from shotc.request.placeholder import after_url
 from shotc.suggest import Suggester
 
 
@@ -50,10 +51,15 @@ class ResolvedScene:
     sound: bool  # what `input.sound` sends
 
 
+def slug(text: str) -> str:
+    """`text` as lower-case ASCII words joined by `-`; "" when nothing is left."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
 def slugify(title: str, position: int) -> str:
-    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug or f"scene-{position}"
+    """A scene's id: its title's slug, or `scene-<position>` when that is empty."""
+    return slug(title) or f"scene-{position}"
 
 
 def _not_a_file(path: Path) -> str:
@@ -181,6 +187,8 @@ class SceneContext:
     voices: dict[str, Voice] = field(default_factory=dict)  # declared elements' voices
     include_failed: bool = False  # an INCLUDE of the file failed (E404): cues may be missing
     guesses: Suggester = field(default_factory=Suggester)  # did-you-mean for cues, bounded
+    # scene index -> the id of the scene its `FIRST FRAME after` names (shotc.language.continuity)
+    after: dict[int, str] = field(default_factory=dict)
 
 
 def check_scene(
@@ -242,7 +250,12 @@ def _frames(
             )
             ok = False
             continue
-        _kind, url = ctx.checker.check(frame.reference, ctx.base, diags, frame=True)
+        if isinstance(frame.reference, After):
+            # resolved (or E210/E211 reported) by shotc.language.continuity
+            source = ctx.after.get(scene.index)
+            url = after_url(source) if source is not None else None
+        else:
+            _kind, url = ctx.checker.check(frame.reference, ctx.base, diags, frame=True)
         ok = ok and url is not None
         if frame.which == "first":
             first = url or ""

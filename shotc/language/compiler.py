@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gc
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from shotc.language.checks import (
     slugify,
     unused_elements,
 )
+from shotc.language.continuity import resolve_after
 from shotc.language.settings import Value, resolve
 from shotc.language.source import ParsedFile, SourceError, parse_text, read_text
 from shotc.language.syntax import Element, Include, Script, Voice
@@ -84,9 +85,14 @@ class _Walk:
     failed: bool = False  # some INCLUDE failed (E404): cues may be missing
 
 
+# (text, file as shown, stem) -> the front end's result; the editor passes a caching one
+Parser = Callable[[str, str, str], ParsedFile]
+
+
 class _Session:
-    def __init__(self, sources: Mapping[Path, str]) -> None:
+    def __init__(self, sources: Mapping[Path, str], parser: Parser = parse_text) -> None:
         self.sources = sources
+        self.parser = parser
         self.parsed: dict[Path, ParsedFile] = {}
         self.unreadable: dict[Path, str] = {}
         self.own_settings: dict[Path, dict[str, Value]] = {}
@@ -107,7 +113,7 @@ class _Session:
                 self.unreadable[key] = str(exc)
                 return None
             stem = os.path.splitext(os.path.basename(display))[0]
-            parsed = self.parsed[key] = parse_text(text, display, stem)
+            parsed = self.parsed[key] = self.parser(text, display, stem)
             lines = parsed.script.library_lines
             self.diagnostics.extend(
                 d for d in parsed.diagnostics if not library or d.span.line in lines
@@ -230,8 +236,12 @@ class _Session:
         ctx = SceneContext(settings, declared, key.parent, self.media, voices, walk.failed)
         title = settings.get("title")
         film_title = str(title.value) if title is not None else script.stem
-        for scene in script.scenes:
-            scene_id = slugify(script.stem if scene.implicit else scene.title, scene.index)
+        ids = [
+            slugify(script.stem if scene.implicit else scene.title, scene.index)
+            for scene in script.scenes
+        ]
+        ctx.after = resolve_after(script.scenes, ids, self.diagnostics)
+        for scene, scene_id in zip(script.scenes, ids, strict=True):
             if scene_id in self.scene_ids:
                 first = self.scene_ids[scene_id]
                 self.diagnostics.append(
@@ -304,12 +314,14 @@ def compile_paths(
     for_build: bool = True,
     sources: Mapping[Path, str] | None = None,
     allow: frozenset[str] = frozenset(),
+    parser: Parser = parse_text,
 ) -> CompileResult:
     """Compile every script in `paths`. `for_build` adds the build-only checks (E312) and
     validates every request against the request schema. `sources` gives the text of some
     files instead of reading them (an editor's buffer, `fmt`'s output before it is written):
     keys are paths as passed in `paths`; includes and media stay relative to each path.
-    `allow` names warnings to leave out (`--allow`, `shotc.allow`).
+    `allow` names warnings to leave out (`--allow`, `shotc.allow`). `parser` replaces the
+    front end with one giving the same result (the language server's reuses unchanged scenes).
 
     Raises ScriptReadError for a top-level file that cannot be read or decoded, and
     CompilerBug when an emitted request fails the schema.
@@ -320,7 +332,7 @@ def compile_paths(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        result = _compile(paths, for_build, sources or {})
+        result = _compile(paths, for_build, sources or {}, parser)
     finally:
         if collecting:
             gc.enable()
@@ -329,9 +341,11 @@ def compile_paths(
     return result
 
 
-def _compile(paths: Sequence[Path], for_build: bool, sources: Mapping[Path, str]) -> CompileResult:
+def _compile(
+    paths: Sequence[Path], for_build: bool, sources: Mapping[Path, str], parser: Parser
+) -> CompileResult:
     texts = {Path(os.path.abspath(p)): text for p, text in sources.items()}
-    session = _Session(texts)
+    session = _Session(texts, parser)
     keys = [Path(os.path.abspath(p)) for p in paths]
     session.top_level.update(keys)
     for path, key in zip(paths, keys, strict=True):

@@ -100,12 +100,33 @@ class ParsedFile:
     diagnostics: tuple[Diagnostic, ...]
 
 
-def parse_text(text: str, file: str, stem: str) -> ParsedFile:
-    diagnostics: list[Diagnostic] = []
+def parse_text(text: str, file: str, stem: str, first_line: int = 1) -> ParsedFile:
+    """The front end on `text`, its lines numbered from `first_line`."""
+    parts = parse_parts(text, file, stem, first_line)
+    return ParsedFile(parts.script, (*parts.control, *parts.structure, *parts.notes))
+
+
+# A script with control characters everywhere is reported by its first ones only.
+MAX_CONTROL_REPORTS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedParts:
+    """`parse_text`'s result before its diagnostics are joined (in this order): kept apart
+    so the language server can parse a document in scene chunks and join them as one."""
+
+    script: Script
+    control: tuple[Diagnostic, ...]  # E100 for control characters, at most 20
+    structure: tuple[Diagnostic, ...]  # the AST builder's
+    notes: tuple[Diagnostic, ...]  # E103 for notes left open outside shots
+
+
+def parse_parts(text: str, file: str, stem: str, first_line: int = 1) -> ParsedParts:
+    control: list[Diagnostic] = []
     for match in _CONTROL.finditer(text):
-        line = text.count("\n", 0, match.start()) + 1
+        line = text.count("\n", 0, match.start()) + first_line
         column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
-        diagnostics.append(
+        control.append(
             Diagnostic(
                 "E100",
                 f"control character U+{ord(match.group()):04X} in the source",
@@ -113,19 +134,18 @@ def parse_text(text: str, file: str, stem: str) -> ParsedFile:
                 "delete it; scripts are plain text",
             )
         )
-        if len(diagnostics) >= 20:
+        if len(control) >= MAX_CONTROL_REPORTS:
             break
     unclosed: list[tuple[int, int]] = []
-    script, found = build_script(parse(tokenize(text, unclosed)), file, stem)
-    diagnostics.extend(found)
-    for line, column in unclosed:
+    script, found = build_script(parse(tokenize(text, unclosed, first_line)), file, stem)
+    notes = [
         # language 1.1 §1: outside a shot a note ends at the next directive line at the latest
-        diagnostics.append(
-            Diagnostic(
-                "E103",
-                "this `[[` note is not closed before the next directive line",
-                Span(file, line, column + 1, line, column + 3),
-                "close the note with `]]`",
-            )
+        Diagnostic(
+            "E103",
+            "this `[[` note is not closed before the next directive line",
+            Span(file, line, column + 1, line, column + 3),
+            "close the note with `]]`",
         )
-    return ParsedFile(script, tuple(diagnostics))
+        for line, column in unclosed
+    ]
+    return ParsedParts(script, tuple(control), tuple(found), tuple(notes))

@@ -63,9 +63,18 @@ class Element:
 
 
 @dataclass(frozen=True, slots=True)
+class After:
+    """`FIRST FRAME after SCENE` (language 1.1 §4): the last frame of another scene's clip,
+    filled in by `run`. Which scene it names is resolved by `shotc.language.continuity`."""
+
+    name: str  # the scene's title or id as written (notes removed, white space collapsed)
+    span: Span  # the name
+
+
+@dataclass(frozen=True, slots=True)
 class Frame:
     which: str  # "first" or "last"
-    reference: Reference
+    reference: Reference | After
     span: Span  # the line
 
 

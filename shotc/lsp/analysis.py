@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from shotc.diagnostics import Diagnostic, Span
 from shotc.language.checks import slugify
-from shotc.language.compiler import CompiledScene, ScriptReadError, compile_paths
+from shotc.language.compiler import CompiledScene, Parser, ScriptReadError, compile_paths
 from shotc.language.include_graph import include_target, reachable
 from shotc.language.lexer import split_lines
 from shotc.language.source import parse_text
@@ -23,6 +23,8 @@ from shotc.language.syntax import Element, Include, Scene, Script
 from shotc.lsp.positions import PositionMap
 
 if TYPE_CHECKING:
+    from lsprotocol import types as lsp
+
     from shotc.run.config import Config
 
 
@@ -52,6 +54,16 @@ class SceneInfo:
     end_line: int  # the last line of the scene's block (compiler numbering)
 
 
+@dataclass(frozen=True, slots=True)
+class SceneSymbol:
+    """A scene's outline symbol and what it was made from: reusable while the scene is the
+    same object (its chunk unchanged, shotc/lsp/chunks.py) with the same figures."""
+
+    scene: Scene
+    figures: tuple[str, int, float | None, int, str]  # scene id, seconds, credits, end, encoding
+    symbol: lsp.DocumentSymbol
+
+
 @dataclass(slots=True)
 class Analysis:
     path: Path
@@ -64,6 +76,19 @@ class Analysis:
     scenes: list[SceneInfo] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)  # this file and every file it includes
     lines: list[str] = field(default_factory=list)  # compiler lines (LF-split, CR dropped)
+    # the outline, made on the first request for this version (shotc/lsp/outline.py), and
+    # each scene's symbol by id(scene), kept for the next version to reuse
+    outline: list[lsp.DocumentSymbol] | None = None
+    scene_symbols: dict[int, SceneSymbol] = field(default_factory=dict)
+    # the LSP form of each diagnostic, by (diagnostic, its lines' text, encoding), likewise
+    lsp_diagnostics: dict[tuple[Diagnostic, str, str, str], lsp.Diagnostic] = field(
+        default_factory=dict
+    )
+
+    def inherit(self, earlier: Analysis) -> None:
+        """Take over what the version before made that this one may reuse."""
+        self.scene_symbols = earlier.scene_symbols
+        self.lsp_diagnostics = earlier.lsp_diagnostics
 
     def scene_named(self, name: str) -> SceneInfo | None:
         """A scene of this file by title or id (`FIRST FRAME after NAME`)."""
@@ -75,15 +100,20 @@ class Analysis:
 
 
 def analyse(
-    path: Path, text: str, buffers: Mapping[Path, str] | None = None, encoding: str = "utf-16"
+    path: Path,
+    text: str,
+    buffers: Mapping[Path, str] | None = None,
+    encoding: str = "utf-16",
+    parser: Parser = parse_text,
 ) -> Analysis:
-    """Analyse `text` as the content of `path`; `buffers` holds other open documents."""
+    """Analyse `text` as the content of `path`; `buffers` holds other open documents.
+    `parser` is the front end: the server's `ChunkParser` re-parses only changed scenes."""
     path = Path(os.path.abspath(path))
     buffers = dict(buffers or {})
     buffers[path] = text
     display = str(path)
     try:
-        result = compile_paths([path], for_build=False, sources=buffers)
+        result = compile_paths([path], for_build=False, sources=buffers, parser=parser)
     except ScriptReadError:  # cannot happen for a buffer; keep the server alive regardless
         result = None
     if result is not None and path in result.files:
@@ -91,7 +121,7 @@ def analyse(
         diagnostics = [d for d in result.diagnostics if d.span.file == display]
         compiled = {s.scene_id: s for s in result.scenes}
     else:
-        parsed = parse_text(text, display, path.stem)
+        parsed = parser(text, display, path.stem)
         script, diagnostics, compiled = parsed.script, list(parsed.diagnostics), {}
     analysis = Analysis(path, text, PositionMap(text, encoding), script, diagnostics)
     analysis.lines = split_lines(text)

@@ -74,26 +74,42 @@ def _pos(p: Position) -> lsp.Position:
 
 
 def diagnostics(analysis: Analysis) -> list[lsp.Diagnostic]:
+    """The document's diagnostics in LSP's terms. One unchanged since the version before, on
+    lines with the same text, is the same object again: with no lone CR a range depends on
+    its lines' text alone, and the server's converter serialises a known object once."""
+    earlier = analysis.lsp_diagnostics
+    made: dict[tuple[Diagnostic, str, str, str], lsp.Diagnostic] = {}
+    lines = analysis.lines
+    reusable = analysis.positions.same_lines
+    encoding = analysis.positions.encoding
     out = []
     for diag in analysis.diagnostics:
-        href = explain_uri(diag.code)
-        message = diag.message + (f"\nhelp: {diag.help}" if diag.help else "")
-        out.append(
-            lsp.Diagnostic(
-                range=to_range(analysis.positions, diag.span),
-                message=message,
-                severity=(
-                    lsp.DiagnosticSeverity.Error
-                    if diag.is_error
-                    else lsp.DiagnosticSeverity.Warning
-                ),
-                code=diag.code,
-                code_description=lsp.CodeDescription(href=href) if href else None,
-                source="shotc",
-                data={"help": diag.help} if diag.help else None,
-            )
-        )
+        span = diag.span
+        if reusable and 0 < span.line <= len(lines) and 0 < span.end_line <= len(lines):
+            key = (diag, lines[span.line - 1], lines[span.end_line - 1], encoding)
+            found = earlier.get(key) or _lsp_diagnostic(analysis.positions, diag)
+            made[key] = found
+        else:
+            found = _lsp_diagnostic(analysis.positions, diag)
+        out.append(found)
+    analysis.lsp_diagnostics = made
     return out
+
+
+def _lsp_diagnostic(positions: PositionMap, diag: Diagnostic) -> lsp.Diagnostic:
+    href = explain_uri(diag.code)
+    message = diag.message + (f"\nhelp: {diag.help}" if diag.help else "")
+    return lsp.Diagnostic(
+        range=to_range(positions, diag.span),
+        message=message,
+        severity=(
+            lsp.DiagnosticSeverity.Error if diag.is_error else lsp.DiagnosticSeverity.Warning
+        ),
+        code=diag.code,
+        code_description=lsp.CodeDescription(href=href) if href else None,
+        source="shotc",
+        data={"help": diag.help} if diag.help else None,
+    )
 
 
 # -- where the cursor is -------------------------------------------------------------------

@@ -10,7 +10,7 @@ import re
 from lsprotocol import types as lsp
 
 from shotc.diagnostics import Span, has_errors
-from shotc.lsp.analysis import Analysis
+from shotc.lsp.analysis import Analysis, SceneInfo, SceneSymbol
 from shotc.lsp.features import to_range
 
 _FIX = re.compile(r"(?:did you mean|write) `([^`]+)`")
@@ -38,6 +38,10 @@ def _credits(value: float | None) -> str:
 
 
 def document_symbols(analysis: Analysis) -> list[lsp.DocumentSymbol]:
+    """The outline, made once per document version; a scene unchanged since the version
+    before keeps its symbol (a 1,000-scene outline is then mostly reused, not rebuilt)."""
+    if analysis.outline is not None:
+        return analysis.outline
     symbols: list[lsp.DocumentSymbol] = []
     for element in analysis.script.elements:
         if not element.name:
@@ -52,36 +56,48 @@ def document_symbols(analysis: Analysis) -> list[lsp.DocumentSymbol]:
                 selection_range=to_range(analysis.positions, element.name_span),
             )
         )
+    earlier = analysis.scene_symbols
+    made: dict[int, SceneSymbol] = {}
+    encoding = analysis.positions.encoding
     for info in analysis.scenes:
-        scene = info.scene
-        shots = []
-        bounds = [s.span.line for s in scene.shots] + [info.end_line + 1]
-        for i, shot in enumerate(scene.shots):
-            last = _last_content_line(analysis, shot.span.line, bounds[i + 1] - 1)
-            words = shot.prompt.split()
-            excerpt = " ".join(words[:8]) + (" …" if len(words) > 8 else "")
-            shots.append(
-                lsp.DocumentSymbol(
-                    name=f"SHOT {shot.seconds}s" if shot.seconds is not None else "SHOT",
-                    detail=excerpt,
-                    kind=lsp.SymbolKind.Event,
-                    range=_block(analysis, shot.span.line, last),
-                    selection_range=to_range(analysis.positions, shot.span),
-                )
-            )
-        last = _last_content_line(analysis, scene.span.line, info.end_line)
-        symbols.append(
+        figures = (info.scene_id, info.seconds, info.credits, info.end_line, encoding)
+        found = earlier.get(id(info.scene))
+        if found is None or found.scene is not info.scene or found.figures != figures:
+            found = SceneSymbol(info.scene, figures, _scene_symbol(analysis, info))
+        if analysis.positions.same_lines:  # else a lone CR shifts LSP lines: nothing to keep
+            made[id(info.scene)] = found
+        symbols.append(found.symbol)
+    symbols.sort(key=lambda s: (s.range.start.line, s.range.start.character))
+    analysis.outline, analysis.scene_symbols = symbols, made
+    return symbols
+
+
+def _scene_symbol(analysis: Analysis, info: SceneInfo) -> lsp.DocumentSymbol:
+    scene = info.scene
+    shots = []
+    bounds = [s.span.line for s in scene.shots] + [info.end_line + 1]
+    for i, shot in enumerate(scene.shots):
+        last = _last_content_line(analysis, shot.span.line, bounds[i + 1] - 1)
+        words = shot.prompt.split()
+        excerpt = " ".join(words[:8]) + (" …" if len(words) > 8 else "")
+        shots.append(
             lsp.DocumentSymbol(
-                name=scene.title or info.scene_id,
-                detail=f"{info.seconds}s · {_credits(info.credits)} (estimate)",
-                kind=lsp.SymbolKind.Module,
-                range=_block(analysis, scene.span.line, last),
-                selection_range=to_range(analysis.positions, scene.span),
-                children=shots,
+                name=f"SHOT {shot.seconds}s" if shot.seconds is not None else "SHOT",
+                detail=excerpt,
+                kind=lsp.SymbolKind.Event,
+                range=_block(analysis, shot.span.line, last),
+                selection_range=to_range(analysis.positions, shot.span),
             )
         )
-    symbols.sort(key=lambda s: (s.range.start.line, s.range.start.character))
-    return symbols
+    last = _last_content_line(analysis, scene.span.line, info.end_line)
+    return lsp.DocumentSymbol(
+        name=scene.title or info.scene_id,
+        detail=f"{info.seconds}s · {_credits(info.credits)} (estimate)",
+        kind=lsp.SymbolKind.Module,
+        range=_block(analysis, scene.span.line, last),
+        selection_range=to_range(analysis.positions, scene.span),
+        children=shots,
+    )
 
 
 def folding_ranges(analysis: Analysis) -> list[lsp.FoldingRange]:

@@ -42,8 +42,11 @@ class PositionMap:
         self._ours = [0] + [m.end() for m in re.finditer("\n", text)]
         # LSP lines start after each LF, CRLF or lone CR
         self._theirs = [0] + [m.end() for m in _LSP_BREAK.finditer(text)]
+        # no lone CR: compiler line n is LSP line n - 1, and a line's LSP characters depend on
+        # that line alone (the outline reuses an unchanged scene's symbols on this)
         # the common case: no lone CR (same lines) and ASCII (code units = code points)
-        self._simple = text.isascii() and len(self._theirs) == len(self._ours)
+        self.same_lines = len(self._theirs) == len(self._ours)
+        self._simple = text.isascii() and self.same_lines
 
     # compiler (1-based line, 1-based code-point column) → offset
     def offset_of(self, line: int, column: int) -> int:

@@ -7,6 +7,7 @@ half-typed script. A failure is logged to the client and answered with nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +18,9 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
 from shotc import __version__
-from shotc.lsp import features, outline
+from shotc.lsp import features, outline, wire
 from shotc.lsp.analysis import Analysis, analyse
+from shotc.lsp.chunks import ChunkParser
 
 T = TypeVar("T")
 log = logging.getLogger("shotc.lsp")
@@ -37,10 +39,17 @@ class ShotServer(LanguageServer):
 
     def __init__(self) -> None:
         super().__init__(
-            "shotc", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Full
+            "shotc",
+            __version__,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Full,
+            converter_factory=wire.converter,
         )
         self.texts: dict[str, str] = {}
-        self.analyses: dict[str, Analysis] = {}
+        self.analyses: dict[str, Analysis] = {}  # current: made for the document's text
+        self.earlier: dict[str, Analysis] = {}  # stale since an edit: what it made is reused
+        self.pending: set[str] = set()  # documents whose diagnostics are to be published
+        # one front end for every document: an edit re-parses only the scenes it changed
+        self.parser = ChunkParser()
 
     def encoding(self) -> str:
         chosen = self.workspace.position_encoding if self.protocol._workspace else None
@@ -49,21 +58,54 @@ class ShotServer(LanguageServer):
         )
 
     def analysis(self, uri: str) -> Analysis | None:
+        """The analysis of the document's current text, made now if an edit made it stale."""
         if uri not in self.analyses and uri in self.texts:
-            self.refresh(uri)
+            self._analyse(uri)
         return self.analyses.get(uri)
 
-    def refresh(self, uri: str) -> None:
+    def _analyse(self, uri: str) -> None:
         buffers = {uri_to_path(u): t for u, t in self.texts.items()}
         try:
-            result = analyse(uri_to_path(uri), self.texts[uri], buffers, self.encoding())
+            result = analyse(
+                uri_to_path(uri), self.texts[uri], buffers, self.encoding(), self.parser
+            )
         except Exception:  # never die on a half-typed script; report and carry on
             log.exception("analysis of %s failed", uri)
-            self.analyses.pop(uri, None)
             return
+        earlier = self.earlier.pop(uri, None)
+        if earlier is not None:  # unchanged scenes and diagnostics keep their LSP objects
+            result.inherit(earlier)
         self.analyses[uri] = result
+
+    def refresh(self, uri: str) -> None:
+        """Mark the document's analysis stale and publish its diagnostics soon: after the
+        requests already waiting (a completion typed with the edit is answered first, and
+        makes the analysis the publication then reuses), and once for a burst of edits."""
+        known = self.analyses.pop(uri, None)
+        if known is not None:
+            self.earlier[uri] = known
+        if uri in self.pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # called outside the server's loop (a unit test): at once
+            self.publish(uri)
+            return
+        self.pending.add(uri)
+        loop.call_soon(self.publish, uri)
+
+    def publish(self, uri: str) -> None:
+        self.pending.discard(uri)
+        found = self.analysis(uri) if uri in self.texts else None
+        if found is None:
+            return  # closed meanwhile, or the analysis failed (logged)
+        try:
+            diagnostics = features.diagnostics(found)
+        except Exception:  # a callback of the loop: log, never take the server down
+            log.exception("diagnostics of %s failed", uri)
+            return
         self.text_document_publish_diagnostics(
-            lsp.PublishDiagnosticsParams(uri=uri, diagnostics=features.diagnostics(result))
+            lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diagnostics)
         )
 
     def changed(self, uri: str, text: str) -> None:
@@ -71,7 +113,7 @@ class ShotServer(LanguageServer):
         self.refresh(uri)
         # a cast file edited: the open scripts that include it see it at once
         path = uri_to_path(uri)
-        for other, known in list(self.analyses.items()):
+        for other, known in [*self.analyses.items(), *self.earlier.items()]:
             if other != uri and path in known.files:
                 self.refresh(other)
 
@@ -113,6 +155,8 @@ def did_close(ls: ShotServer, params: lsp.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
     ls.texts.pop(uri, None)
     ls.analyses.pop(uri, None)
+    ls.earlier.pop(uri, None)
+    ls.parser.forget(str(uri_to_path(uri)))
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 

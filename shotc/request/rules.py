@@ -8,6 +8,8 @@ holds a control character a script cannot hold (E100, so `decompile` never write
 to build), and the
 warnings kie.ai's docs call for. Each rule looks only at the parts it needs and skips any part
 whose structure is unsound (the schema reports those), so no JSON input makes it raise.
+A continuity placeholder (`shotc://after/<scene-id>`, `shotc.request.placeholder`) gets a
+note as a first frame (`run` fills it in) and an error anywhere else.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from shotc.kling import (
 )
 from shotc.kling import MAX_MULTI_PROMPT as MULTI_SHOT_PROMPT_MAX
 from shotc.kling import NAME as _NAME
+from shotc.request import placeholder
 from shotc.request.validation import SchemaViolation, sort_violations, validate_request
 
 
@@ -59,6 +62,7 @@ def check_request_rules(request: Mapping[str, Any]) -> list[SchemaViolation]:
     _element_rules(elements, out)
     _media(inp, elements, out)
     _frames(inp, elements, multi, out)
+    out += placeholder.findings(inp)
     if multi and inp.get("sound") is False:
         out.append(
             SchemaViolation(

@@ -15,27 +15,23 @@ import math
 import os
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TextIO
 
+from shotc.exits import ExitCode
 from shotc.language.compiler import CompiledScene, ScriptReadError, compile_paths
 from shotc.run import recovery, signals
 from shotc.run.client import DEFAULT_API_BASE, DEFAULT_UPLOAD_BASE, KieClient, Timeouts
 from shotc.run.config import Config, find_config, load_config
 from shotc.run.errors import ConfigError, LocalIOError, RunError
 from shotc.run.ledger import Ledger, ledger_path_for
-from shotc.run.planner import Job, open_ledgers, orphan_jobs, output_dir, plan_jobs
+from shotc.run.planner import Job, open_ledgers, output_dir, plan_run
 from shotc.run.progress import Progress
-from shotc.run.report import (
-    credits,
-    plan_json,
-    plan_table,
-    plan_total,
-    summary_json,
-    summary_table,
-)
+from shotc.run.report import over_budget, plan_json, plan_table, summary_json, summary_table
 from shotc.run.scene_key import DigestCache
+from shotc.run.selection import SceneNotFound, Selection, select
+from shotc.run.states import FAILED_OUTCOMES, Outcome
 from shotc.run.untrusted import terminal
 from shotc.terminal import interactive
 
@@ -65,7 +61,7 @@ def _compile(
         result = compile_paths(list(files), allow=allow)
     except ScriptReadError as exc:
         say(streams, f"error: {exc}")
-        return 4
+        return ExitCode.IO
     if result.diagnostics:
         from shotc.render import render_diagnostics
         from shotc.terminal import use_colour
@@ -74,7 +70,7 @@ def _compile(
         streams.err.flush()
     if not result.ok:
         say(streams, "nothing was sent: fix the errors above first")
-        return 1
+        return ExitCode.ERRORS
     return result.scenes
 
 
@@ -82,11 +78,17 @@ def _config(config_path: Path | None, files: Sequence[Path]) -> Config:
     return load_config(find_config(config_path, list(files)))
 
 
-def make_client(config: Config) -> KieClient:
-    """A KieClient from the environment (KIE_API_KEY, KIE_API_BASE, KIE_UPLOAD_BASE)."""
+def _api_key() -> str:
+    """KIE_API_KEY, or the error that says how to set it."""
     key = os.environ.get("KIE_API_KEY", "").strip()
     if not key:
         raise ConfigError("KIE_API_KEY is not set: export your kie.ai API key first")
+    return key
+
+
+def make_client(config: Config) -> KieClient:
+    """A KieClient from the environment (KIE_API_KEY, KIE_API_BASE, KIE_UPLOAD_BASE)."""
+    key = _api_key()
     from shotc.run.retry import Backoff
 
     settings = config.run
@@ -126,36 +128,27 @@ def run_lock(ledgers: Sequence[Ledger]) -> Iterator[bool]:
             handle.close()  # closing releases the flock
 
 
-def _select(scenes: list[CompiledScene], only: Sequence[str]) -> list[CompiledScene]:
-    if not only:
-        return scenes
-    known = {s.scene_id for s in scenes}
-    missing = [s for s in only if s not in known]
-    if missing:
-        raise ConfigError(f"no scene {', '.join(missing)} (scenes: {', '.join(sorted(known))})")
-    return [s for s in scenes if s.scene_id in only]
-
-
 # -- plan -------------------------------------------------------------------------------------
 
 
 def plan(
     files: Sequence[Path],
+    selection: Selection,
     *,
-    mode: str | None,
-    take: int | None,
-    resubmit_unknown: bool,
     config_path: Path | None,
     as_json: bool,
     streams: Streams,
     allow: frozenset[str] = frozenset(),
 ) -> int:
+    """Show what `run` with the same FILES and selection would send and spend, through the
+    same `plan_run`; over `--budget` it exits 3, as that run would (nothing is ever sent)."""
     try:
         config = _config(config_path, files)
         scenes = _compile(files, streams, allow)
         if isinstance(scenes, int):
             return scenes
-        ledgers = open_ledgers([s.script for s in scenes], create=False)
+        chosen = _check_selection(scenes, selection)
+        ledgers = open_ledgers([s.script for s in chosen], create=False)
         try:
             opened = [lg for lg in ledgers.values() if lg is not None]
             with run_lock(opened) as free:
@@ -163,15 +156,8 @@ def plan(
             recovered = frozenset(
                 e.submission for lg in opened for e in recovery.read(lg.path)[0] if e.sent
             )
-            jobs = plan_jobs(
-                scenes,
-                ledgers,
-                config,
-                mode=mode,
-                take=take,
-                resubmit_unknown=resubmit_unknown,
-                crashed=free,
-                recovered=recovered,
+            planned = plan_run(
+                scenes, ledgers, config, selection, crashed=free, recovered=recovered
             )
         finally:
             for ledger in ledgers.values():
@@ -182,8 +168,18 @@ def plan(
         return exc.exit_code
     except KeyboardInterrupt as exc:
         return interrupted(streams, exc)
-    streams.out.write((plan_json(jobs) if as_json else plan_table(jobs)) + "\n")
-    return 0
+    rate = config.usd_per_credit
+    streams.out.write((plan_json(planned, rate) if as_json else plan_table(planned, rate)) + "\n")
+    return ExitCode.API if planned.over_budget else ExitCode.OK
+
+
+def _check_selection(scenes: list[CompiledScene], selection: Selection) -> list[CompiledScene]:
+    """The scenes `--scene` names (their ledgers are the ones opened); one that names no
+    scene is a usage error (exit 2), before any ledger is read."""
+    try:
+        return select(scenes, selection.scenes)
+    except SceneNotFound as exc:
+        raise ConfigError(str(exc)) from None
 
 
 # -- run --------------------------------------------------------------------------------------
@@ -192,13 +188,9 @@ def plan(
 @dataclass(frozen=True, slots=True)
 class RunRequest:
     files: Sequence[Path]
-    mode: str | None = None
+    selection: Selection = field(default_factory=Selection)
     wait: bool = True
-    budget: float | None = None
     out_dir: Path | None = None
-    take: int | None = None  # None: each scene's `Takes: N`
-    resubmit_unknown: bool = False
-    scenes: Sequence[str] = ()
     config_path: Path | None = None
     as_json: bool = False
     allow: frozenset[str] = frozenset()  # warnings to leave out (`--allow`)
@@ -206,22 +198,23 @@ class RunRequest:
 
 def run(req: RunRequest, streams: Streams) -> int:
     try:
-        if req.budget is not None and not (math.isfinite(req.budget) and req.budget >= 0):
+        budget = req.selection.budget
+        if budget is not None and not (math.isfinite(budget.amount) and budget.amount >= 0):
             # Every comparison with NaN is false: `--budget nan` would silently be no budget.
-            raise ConfigError("--budget must be a finite number of credits, 0 or more")
+            raise ConfigError("--budget must be a finite amount, 0 or more")
         config = _config(req.config_path, req.files)
         compiled = _compile(req.files, streams, req.allow)
         if isinstance(compiled, int):
             return compiled
-        scenes = _select(compiled, req.scenes)
-        ledgers = open_ledgers([s.script for s in scenes], create=True)
+        chosen = _check_selection(compiled, req.selection)
+        _key_before_ledger(chosen)
+        ledgers = open_ledgers([s.script for s in chosen], create=True)
         opened = [ledger for ledger in ledgers.values() if ledger is not None]
         try:
             with run_lock(opened) as locked:
                 if not locked:
                     raise LocalIOError("another `shotc run` is using this project's ledger")
-                others = [s for s in compiled if s not in scenes]
-                return _run_locked(req, config, (scenes, others), ledgers, opened, streams)
+                return _run_locked(req, config, compiled, ledgers, opened, streams)
         finally:
             for ledger in opened:
                 ledger.close()
@@ -233,17 +226,24 @@ def run(req: RunRequest, streams: Streams) -> int:
         return interrupted(streams, exc)
 
 
+def _key_before_ledger(scenes: Sequence[CompiledScene]) -> None:
+    """A script without a ledger has only new scenes, which need the key: say it is missing
+    before `.shotc/` is created, not after (a first `run` without a key leaves nothing behind).
+    With a ledger, the key is asked for only when something must be sent or followed."""
+    if any(not ledger_path_for(s.script).exists() for s in scenes):
+        _api_key()
+
+
 def _run_locked(
     req: RunRequest,
     config: Config,
-    selected: tuple[list[CompiledScene], list[CompiledScene]],
+    compiled: list[CompiledScene],
     ledgers: dict[Path, Ledger | None],
     opened: list[Ledger],
     streams: Streams,
 ) -> int:
-    """The run itself, holding the lock. `selected`: the scenes to run, and the ones
-    `--scene` left out (whose current versions must not be taken for older ones)."""
-    scenes, others = selected
+    """The run itself, holding the lock, over every compiled scene (`plan_run` applies the
+    selection, as it does for `plan`)."""
     from shotc.run.downloads import Downloader
     from shotc.run.orchestrator import Orchestrator, RunOptions
 
@@ -265,29 +265,15 @@ def _run_locked(
                     "its createTask was in flight; it is `unknown` (the task may exist)",
                 )
     digest = DigestCache()
-    _settle([*scenes, *others], ledgers, req.out_dir, digest, streams)
-    jobs = plan_jobs(
-        scenes,
-        ledgers,
-        config,
-        mode=req.mode,
-        take=req.take,
-        resubmit_unknown=req.resubmit_unknown,
-        out_dir=req.out_dir,
-        digest=digest,
-    )
-    jobs += orphan_jobs(
-        jobs, ledgers, req.out_dir, others=others, mode=req.mode, take=req.take, digest=digest
-    )
-    spend = plan_total(jobs)
-    if req.budget is not None and spend > req.budget:
+    _settle(compiled, ledgers, req.out_dir, digest, streams)
+    planned = plan_run(compiled, ledgers, config, req.selection, out_dir=req.out_dir, digest=digest)
+    jobs, after = planned.jobs, planned.continuity
+    if planned.over_budget:
         say(
             streams,
-            f"error: over budget: sending {sum(j.will_send for j in jobs)} scene(s) "
-            f"would cost ~{credits(spend)} credits, the budget is {credits(req.budget)}; "
-            "nothing was sent",
+            f"error: over budget, nothing sent: {over_budget(planned, config.usd_per_credit)}",
         )
-        return 3
+        return ExitCode.API
     from shotc.run import preflight
 
     preflight.check(jobs, opened)
@@ -307,6 +293,7 @@ def _run_locked(
         stop=stop,
         digest=digest,
         options=RunOptions(wait=req.wait),
+        continuity=after,
     )
     try:
         orch.run()
@@ -317,11 +304,15 @@ def _run_locked(
         downloader.close()
         if client is not None:
             client.close()
-    streams.out.write((summary_json(jobs) if req.as_json else summary_table(jobs)) + "\n")
+    rate = config.usd_per_credit
+    summary = summary_json(jobs, rate) if req.as_json else summary_table(jobs, rate)
+    streams.out.write(summary + "\n")
     if orch.interrupted:
         return orch.signal_exit
     if orch.ledger_failure is not None:
-        return 4  # the fix is local (free the disk); the next run follows what was created
+        return (
+            ExitCode.IO
+        )  # the fix is local (free the disk); the next run follows what was created
     return _exit_code(jobs, wait=req.wait, halted=orch.halt is not None)
 
 
@@ -348,11 +339,13 @@ def _settle(
 
 
 def _exit_code(jobs: list[Job], *, wait: bool, halted: bool) -> int:
-    bad = {"failed", "refused", "unknown", "not sent"}
-    if halted or any(j.outcome in bad or (j.outcome == "error" and not j.io_error) for j in jobs):
-        return 3
-    if wait and any(j.outcome == "running" for j in jobs):
-        return 3
+    if halted or any(
+        j.outcome in FAILED_OUTCOMES or (j.outcome == Outcome.ERROR and not j.io_error)
+        for j in jobs
+    ):
+        return ExitCode.API
+    if wait and any(j.outcome in (Outcome.RUNNING, Outcome.WAITING) for j in jobs):
+        return ExitCode.API
     if any(j.io_error for j in jobs):
-        return 4
-    return 0
+        return ExitCode.IO
+    return ExitCode.OK

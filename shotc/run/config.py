@@ -29,7 +29,10 @@ DEFAULT_PRICES: dict[str, float] = {
     "4K": 67.0,
     "4K_sound": 67.0,
 }
-
+# What one credit costs in US dollars (kie-api.md: "1 credit = 0.005 USD"); `usd_per_credit`
+# under [prices] overrides it. Every dollar amount shown is credits times this: an estimate.
+USD_PER_CREDIT = 0.005
+USD_KEY = "usd_per_credit"
 
 DOWNLOAD_MAX_BYTES = 2 * 1024**3  # 2 GiB: a Kling clip is tens of MB
 DOWNLOAD_DEADLINE = 1800.0
@@ -63,6 +66,7 @@ class Config:
     run: RunSettings = field(default_factory=RunSettings)
     prices: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRICES))
     source: Path | None = None
+    usd_per_credit: float = USD_PER_CREDIT
 
     def price_per_second(self, mode: str, sound: bool) -> float:
         name = f"{mode}_sound" if sound else mode
@@ -101,10 +105,12 @@ def load_config(path: Path | None) -> Config:
     unknown = set(data) - {"run", "prices", "allow"}  # `allow`: read by shotc.allow
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}")
+    prices = _prices(path, data.get("prices", {}))
     return Config(
         run=_settings(path, data.get("run", {})),
-        prices=_prices(path, data.get("prices", {})),
+        prices=prices,
         source=path,
+        usd_per_credit=prices.pop(USD_KEY, USD_PER_CREDIT),
     )
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import threading
 
+from shotc.exits import ExitCode
+
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s'\"]+")
@@ -36,7 +38,7 @@ def redact(text: str) -> str:
 class RunError(Exception):
     """Base of the run stage's errors; `str()` is always redacted."""
 
-    exit_code = 3
+    exit_code: ExitCode = ExitCode.API
 
     def __init__(self, message: str) -> None:
         super().__init__(redact(message))
@@ -48,13 +50,13 @@ class RunError(Exception):
 class ConfigError(RunError):
     """A bad configuration, a missing key or a refused base URL (exit 2)."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class LocalIOError(RunError):
     """The ledger, a media file or the output directory failed us (exit 4)."""
 
-    exit_code = 4
+    exit_code = ExitCode.IO
 
 
 class MediaChanged(LocalIOError):

@@ -16,6 +16,7 @@ from typing import Any
 
 from shotc.run.errors import LocalIOError
 from shotc.run.ledger_film import FilmRecords
+from shotc.run.ledger_frames import FrameRecords
 from shotc.run.ledger_schema import (
     ABANDONED,
     KIE_STATES,
@@ -61,7 +62,7 @@ def ledger_path_for(script: Path) -> Path:
     return script.resolve().parent / LEDGER_DIR / LEDGER_NAME
 
 
-class Ledger(FilmRecords):
+class Ledger(FilmRecords, FrameRecords):
     """Every submission and its state changes (with the files and picks it inherits)."""
 
     # -- reading ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from shotc.run.scene_key import version_of_canonical
+from shotc.run.states import SubmissionState
 
 V1 = """
 CREATE TABLE submissions (
@@ -140,17 +141,33 @@ CREATE TABLE moves (
 )
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4]
+# V5 (continuity, language-1.1 §4): the last frames extracted from clips for
+# `FIRST FRAME after`. A row is written once the PNG is on disk and before it is uploaded: the
+# dependent scene's key holds the PNG's digest, so a run that crashed between the two finds
+# the same frame (same digest, same key) and never pays twice for the scene.
+V5 = """
+CREATE TABLE last_frames (
+    clip_sha256   TEXT    NOT NULL,   -- the source clip's content
+    path          TEXT    NOT NULL,   -- the PNG, stored like a download's path
+    sha256        TEXT    NOT NULL,   -- the PNG's content, as the dependent's key holds it
+    size          INTEGER NOT NULL,
+    script        TEXT    NOT NULL,
+    scene_id      TEXT    NOT NULL,   -- the source scene
+    made_at       REAL    NOT NULL,
+    PRIMARY KEY (clip_sha256, path)
+)
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
-# States of one submission (one attempt at one take of one scene key).
-SENDING = "sending"  # intent committed; a POST is (about to be) in flight
-RETRYING = "retrying"  # between attempts; every attempt so far provably created nothing
-NOT_SENT = "not_sent"  # gave up or refused before any task existed; may be sent again
-UNKNOWN = "unknown"  # a POST went out and its answer never came: the task may exist
-ABANDONED = "abandoned"  # an `unknown` the user chose to resubmit (--resubmit-unknown)
-WAITING, QUEUING, GENERATING = "waiting", "queuing", "generating"
-SUCCESS, FAIL = "success", "fail"
+# States of one submission, by their short names (the vocabulary is `SubmissionState`).
+SENDING, RETRYING = SubmissionState.SENDING, SubmissionState.RETRYING
+NOT_SENT, UNKNOWN = SubmissionState.NOT_SENT, SubmissionState.UNKNOWN
+ABANDONED = SubmissionState.ABANDONED
+WAITING, QUEUING = SubmissionState.WAITING, SubmissionState.QUEUING
+GENERATING = SubmissionState.GENERATING
+SUCCESS, FAIL = SubmissionState.SUCCESS, SubmissionState.FAIL
 
 # The highest take number: takes are SQLite integers and part of file names, and nobody orders
 # a thousandth take of one scene on purpose (a huge `--take` is a usage error, not an overflow).
@@ -312,3 +329,16 @@ class Event:
     from_state: str | None
     to_state: str
     detail: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LastFrame:
+    """The last frame of a clip, written as a PNG for `FIRST FRAME after` (V5)."""
+
+    clip_sha256: str
+    path: str  # absolute (stored relative to the project directory)
+    sha256: str
+    size: int
+    script: str
+    scene_id: str
+    made_at: float

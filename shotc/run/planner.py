@@ -1,8 +1,10 @@
 """Run stage: from compiled scenes and the ledger to jobs, each with what `run` would do.
 
-Shared by `plan` (which only shows it) and `run` (which does it), so the plan's total is, by
-construction, what `run` spends. Scenes with the same key and take share one job: the same
-request is paid for once and its clip written under each scene's name.
+`plan_run` is the one function both `plan` (which only shows it) and `run` (which does it)
+call with the command line's `Selection`, so the plan's scenes, takes and total are, by
+construction, what `run` sends and spends (and its budget verdict is run's). Scenes with
+the same key and take share one job: the same request is paid for once and its clip written
+under each scene's name.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shotc.film.layout import Layout, older_path, take_path
 from shotc.language.compiler import CompiledScene
@@ -29,10 +31,16 @@ from shotc.run.ledger_schema import (
     Submission,
 )
 from shotc.run.scene_key import DigestCache, scene_key, version_of_canonical
+from shotc.run.selection import Selection, select
+from shotc.run.states import Outcome, PlanState
+
+if TYPE_CHECKING:
+    from shotc.run.continuity import Continuity
 
 # What `plan` shows per scene.
-NEW, CHANGED, DONE, RUNNING, FAILED = "new", "changed", "done", "running", "failed"
-SHOW_UNKNOWN, SHOW_SENDING = "unknown", "sending"
+NEW, CHANGED, DONE = PlanState.NEW, PlanState.CHANGED, PlanState.DONE
+RUNNING, FAILED = PlanState.RUNNING, PlanState.FAILED
+SHOW_UNKNOWN, SHOW_SENDING = PlanState.UNKNOWN, PlanState.SENDING
 
 
 @dataclass
@@ -51,15 +59,20 @@ class Job:
     sound: bool
     seconds: int
     est_credits: float
-    plan_state: str
+    plan_state: PlanState
     will_send: bool
     sub: Submission | None = None
-    orphan: bool = False
+    orphan: bool = False  # an older version of a scene, only followed
+    other_take: bool = False  # another take of a current version (not this run's), followed
     # Each local medium's content digest as the key was computed from it: what gets uploaded.
     media: dict[Path, str] = field(default_factory=dict)
+    # FIRST FRAME after: the source scene's id, and why the job waits or is blocked
+    # (`shotc.run.continuity` fills both in)
+    after: str | None = None
+    held: str = ""
     # filled in by the orchestrator
     status: str = "queued"
-    outcome: str = ""
+    outcome: Outcome | None = None  # None until the job ends
     message: str = ""
     created_now: bool = False
     io_error: bool = False  # the failure was local (disk, ledger), not kie.ai's
@@ -71,7 +84,10 @@ class Job:
     def label(self) -> str:
         if self.scenes:
             return ",".join(dict.fromkeys(s.scene_id for s in self.scenes))
-        return f"{self.sub.scene_id if self.sub else '?'} (older version)"
+        scene_id = self.sub.scene_id if self.sub else "?"
+        if self.other_take and self.sub is not None:
+            return f"{scene_id} (take {self.sub.take})"
+        return f"{scene_id} (older version)"
 
     @property
     def scene_id(self) -> str:
@@ -114,7 +130,7 @@ def classify(
     resubmit_unknown: bool,
     crashed: bool = False,
     recovered: frozenset[int] = frozenset(),
-) -> tuple[str, bool]:
+) -> tuple[PlanState, bool]:
     """(state shown by `plan`, whether `run` sends it).
 
     `crashed`: no `run` holds the project, so a `sending` or `retrying` row is what a killed
@@ -247,6 +263,88 @@ def plan_jobs(
     return list(jobs.values())
 
 
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a `run` with this selection would do: its jobs (the selected scenes', then the
+    older versions it follows), the scenes `--scene` left out, and the budget's verdict."""
+
+    jobs: list[Job]
+    left_out: list[CompiledScene]
+    selection: Selection
+    budget_credits: float | None  # --budget in credits at the price table's rate
+    continuity: Continuity | None = None  # FIRST FRAME after: the dependents, arranged
+
+    @property
+    def sending(self) -> list[Job]:
+        """The jobs whose createTask `run` would POST (none when over budget)."""
+        return [] if self.over_budget else [j for j in self.jobs if j.will_send]
+
+    @property
+    def total(self) -> float:
+        """Estimated credits of what would be sent, were the budget not in the way."""
+        return sum(j.est_credits for j in self.jobs if j.will_send)
+
+    @property
+    def over_budget(self) -> bool:
+        return self.budget_credits is not None and self.total > self.budget_credits
+
+
+def plan_run(
+    compiled: list[CompiledScene],
+    ledgers: dict[Path, Ledger | None],
+    config: Config,
+    selection: Selection,
+    *,
+    out_dir: Path | None = None,
+    digest: DigestCache | None = None,
+    crashed: bool = False,
+    recovered: frozenset[int] = frozenset(),
+) -> Plan:
+    """The run a command line asks for: `--scene` (id or title), then every job with its
+    state, then the older versions to follow. Raises SceneNotFound for a `--scene` that
+    names nothing. `crashed`, `recovered`: see `classify`."""
+    digest = digest or DigestCache()
+    scenes = select(compiled, selection.scenes)
+    chosen = {id(s) for s in scenes}
+    left_out = [s for s in compiled if id(s) not in chosen]
+    jobs = plan_jobs(
+        scenes,
+        ledgers,
+        config,
+        mode=selection.mode,
+        take=selection.take,
+        resubmit_unknown=selection.resubmit_unknown,
+        out_dir=out_dir,
+        digest=digest,
+        crashed=crashed,
+        recovered=recovered,
+    )
+    jobs += orphan_jobs(
+        jobs,
+        ledgers,
+        out_dir,
+        others=left_out,
+        mode=selection.mode,
+        take=selection.take,
+        digest=digest,
+    )
+    # FIRST FRAME after changes its dependents' state, key and price: before the budget.
+    from shotc.run import continuity  # it builds on this module
+
+    after = continuity.arrange(
+        jobs,
+        compiled,
+        ledgers,
+        digest=digest,
+        out_dir=out_dir,
+        mode=selection.mode,
+        resubmit_unknown=selection.resubmit_unknown,
+    )
+    budget = selection.budget
+    limit = budget.credits(config.usd_per_credit) if budget is not None else None
+    return Plan(jobs, left_out, selection, limit, after)
+
+
 def orphan_jobs(
     jobs: list[Job],
     ledgers: dict[Path, Ledger | None],
@@ -259,10 +357,13 @@ def orphan_jobs(
 ) -> list[Job]:
     """Older versions of these scripts' scenes still running, or finished and never
     downloaded: paid for, so `run` follows and fetches them too, beside the current clip.
+    Another take of a current version (take 1 still running during `run --take 2`) is
+    followed the same way, but under its own take's name: it is not an older version.
 
     `others` are the scripts' scenes that `--scene` left out: their current versions are
     not older ones either, just not part of this run."""
     current = {(j.ledger_path, j.key, j.take) for j in jobs}
+    current_versions = {(j.ledger_path, j.key) for j in jobs if j.scenes}
     unkeyed: set[tuple[Path, str, str]] = set()
     for scene in others:
         lpath = ledger_path_for(scene.script)
@@ -276,6 +377,7 @@ def orphan_jobs(
             unkeyed.add((lpath, name, scene.scene_id))
             continue
         current.update((lpath, key, n) for _s, n in scene_takes_wanted(scene, take))
+        current_versions.add((lpath, key))
     scripts_by_ledger: dict[Path, dict[str, Path]] = {}
     by_script: dict[Path, list[CompiledScene]] = {}
     for job in jobs:
@@ -304,6 +406,7 @@ def orphan_jobs(
                 continue
             if not (sub.running or (sub.state == SUCCESS and not ledger.downloads(sub.id))):
                 continue
+            other_take = (lpath, sub.scene_key) in current_versions
             script = names[sub.script]
             homes = layouts[script].homes(sub) or [
                 older_path(
@@ -331,7 +434,8 @@ def orphan_jobs(
                     plan_state=RUNNING if sub.running else DONE,
                     will_send=False,
                     sub=sub,
-                    orphan=True,
+                    orphan=not other_take,
+                    other_take=other_take,
                 )
             )
     return found

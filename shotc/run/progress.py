@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from shotc.run.planner import Job
+from shotc.run.states import GOOD_OUTCOMES, Outcome
 from shotc.run.untrusted import terminal
 from shotc.terminal import use_colour
 
@@ -27,7 +28,10 @@ if TYPE_CHECKING:
     from rich.text import Text
 
 _LABEL_MAX = 32  # columns of the scene column at most; a longer label ends in `…`
-_STYLES = {"done": "green", "cached": "green", "failed": "red", "refused": "red", "error": "red"}
+_STYLES: dict[str, str] = {
+    **dict.fromkeys(GOOD_OUTCOMES, "green"),
+    **dict.fromkeys((Outcome.FAILED, Outcome.REFUSED, Outcome.ERROR), "red"),
+}
 
 
 def fmt_elapsed(seconds: float) -> str:
@@ -46,12 +50,13 @@ def summary_of(jobs: Sequence[Job]) -> str:
     counts: Counter[str] = Counter()
     for job in jobs:
         if not job.outcome:
-            counts["running"] += 1
-        elif job.outcome == "cached":
-            counts["done"] += 1
+            counts[Outcome.RUNNING] += 1
+        elif job.outcome == Outcome.CACHED:
+            counts[Outcome.DONE] += 1
         else:
             counts[job.outcome] += 1
-    order = ["running", "done", *sorted(set(counts) - {"running", "done"})]
+    first = [Outcome.RUNNING, Outcome.DONE]
+    order = [*first, *sorted(set(counts) - set(first))]
     return ", ".join(f"{counts[what]} {what}" for what in order if counts[what])
 
 

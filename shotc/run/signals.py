@@ -13,7 +13,12 @@ import signal
 import threading
 from types import FrameType
 
-SIGNAL_EXIT: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
+from shotc.exits import ExitCode
+
+SIGNAL_EXIT: dict[int, ExitCode] = {
+    signal.SIGINT: ExitCode.INTERRUPTED,
+    signal.SIGTERM: ExitCode.TERMINATED,
+}
 
 
 class Terminated(KeyboardInterrupt):

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from shotc.allow import find_config
+from shotc.exits import ExitCode
 from shotc.run import recovery
 from shotc.run.commands import Streams, interrupted, make_client, run_lock, say
 from shotc.run.config import CONFIG_NAME, Config, load_config
@@ -20,7 +21,7 @@ from shotc.run.ledger import LEDGER_DIR, LEDGER_NAME, Ledger
 from shotc.run.ledger_schema import Submission
 from shotc.run.planner import open_ledgers
 from shotc.run.polling import record_answer
-from shotc.run.report import credits, dumps, status_json, status_table
+from shotc.run.report import credits, dumps, status_json, status_table, usd
 
 
 def _config(files: Sequence[Path]) -> Config:
@@ -34,7 +35,8 @@ def _config(files: Sequence[Path]) -> Config:
 
 def status(files: Sequence[Path], *, as_json: bool, refresh: bool, streams: Streams) -> int:
     try:
-        config = _config(files) if refresh else Config()
+        # Read even without --refresh: its price table's usd_per_credit turns credits to dollars.
+        config = _config(files)
         if files:
             ledgers = open_ledgers(list(files), create=False)
         else:
@@ -42,7 +44,8 @@ def status(files: Sequence[Path], *, as_json: bool, refresh: bool, streams: Stre
             ledgers = {path: Ledger(path) if path.exists() else None}
         opened = [ledger for ledger in ledgers.values() if ledger is not None]
         try:
-            entries, code = _status_entries(files, opened, config if refresh else None, streams)
+            refreshing = config if refresh else None
+            entries, code = _status_entries(files, opened, refreshing, streams)
         finally:
             for ledger in opened:
                 ledger.close()
@@ -53,7 +56,9 @@ def status(files: Sequence[Path], *, as_json: bool, refresh: bool, streams: Stre
         return interrupted(streams, exc)
     if not opened:
         say(streams, "no ledger: nothing has been submitted from here yet")
-    streams.out.write((status_json(entries) if as_json else status_table(entries)) + "\n")
+    rate = config.usd_per_credit
+    shown = status_json(entries, rate) if as_json else status_table(entries, rate)
+    streams.out.write(shown + "\n")
     return code
 
 
@@ -92,7 +97,7 @@ def _refresh(running: list[tuple[Ledger, Submission]], config: Config, streams: 
         client = make_client(config)
     except ConfigError as exc:
         say(streams, f"warning: not refreshed from kie.ai: {exc}")
-        return 0
+        return ExitCode.OK
 
     halted: list[Halt] = []
     halted_lock = threading.Lock()
@@ -101,7 +106,9 @@ def _refresh(running: list[tuple[Ledger, Submission]], config: Config, streams: 
         ledger, sub = item
         assert sub.task_id is not None
         if halted:
-            return 3  # an account-wide refusal: asking about the other tasks changes nothing
+            return (
+                ExitCode.API
+            )  # an account-wide refusal: asking about the other tasks changes nothing
         try:
             info = client.record_info(sub.task_id, scene_id=sub.scene_id)
         except Halt as exc:
@@ -110,12 +117,12 @@ def _refresh(running: list[tuple[Ledger, Submission]], config: Config, streams: 
                 halted.append(exc)
             if first:  # reported once, not once per task
                 say(streams, f"error: {exc}")
-            return 3
+            return ExitCode.API
         except KieError as exc:
             say(streams, f"warning: {exc}")
-            return 0
+            return ExitCode.OK
         record_answer(ledger, sub.id, info)  # the same rules as `run`'s polling
-        return 0
+        return ExitCode.OK
 
     try:
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -126,7 +133,8 @@ def _refresh(running: list[tuple[Ledger, Submission]], config: Config, streams: 
 
 def credits_command(*, as_json: bool, streams: Streams) -> int:
     try:
-        client = make_client(_config([]))
+        config = _config([])
+        client = make_client(config)
         try:
             balance = client.credit()
         finally:
@@ -136,7 +144,10 @@ def credits_command(*, as_json: bool, streams: Streams) -> int:
         return exc.exit_code
     except KeyboardInterrupt as exc:
         return interrupted(streams, exc)
-    streams.out.write(
-        (dumps({"credits": balance}) if as_json else f"{credits(balance)} credits") + "\n"
-    )
-    return 0
+    rate = config.usd_per_credit
+    if as_json:
+        shown = dumps({"credits": balance, "est_usd": round(balance * rate, 6)})
+    else:
+        shown = f"{credits(balance)} credits (~{usd(balance * rate)}, an estimate)"
+    streams.out.write(shown + "\n")
+    return ExitCode.OK

@@ -16,6 +16,9 @@ docs/language.md, section 12):
   shape becomes a dialogue line again, its voice the element's `Voice`
   (`shotc.tools.spoken`); `@@` for a literal `@` followed by another `@`. A prompt holding
   `[[`, runs of white space, blank paragraphs or control characters cannot be written.
+- `shotc://after/<id>` as the first frame becomes `FIRST FRAME after <id>`; the scene it names
+  must be among the requests decompiled together (a scene's id comes from its title, that is
+  its file's stem), and they must make no cycle.
 - Elements must be exactly the ones the prompts cue, in order of first cue (what the compiler
   sends). `file://` URIs become absolute paths (the URI itself when the path has white space).
 """
@@ -43,6 +46,7 @@ from shotc.language.media import file_uri
 from shotc.language.prose import wrong_case_directive
 from shotc.language.settings import check
 from shotc.language.syntax import Setting
+from shotc.request.placeholder import source_of
 from shotc.request.validation import json_type as _json_type
 from shotc.tools import spoken
 
@@ -151,6 +155,7 @@ def decompile(entries: Sequence[Entry]) -> Decompiled:
     scenes: list[list[str]] = []
     used_ids: set[str] = set()
     banned = _conflicting_voices(entries)
+    written: list[tuple[Entry, str, str | None]] = []  # (entry, scene id, the id it is after)
     for entry in entries:
         found = validate_all(entry.request)
         errors = [v for v in found if v.is_error]
@@ -159,8 +164,10 @@ def decompile(entries: Sequence[Entry]) -> Decompiled:
         ]
         if errors or not isinstance(entry.request, dict):
             continue
-        writer = _SceneWriter(entry, _unique_title(entry.title, len(scenes) + 1, used_ids), banned)
+        title = _unique_title(entry.title, len(scenes) + 1, used_ids)
+        writer = _SceneWriter(entry, title, banned)
         lines = writer.scene()
+        written.append((entry, slugify(title, len(scenes) + 1), writer.after))
         result.problems += writer.problems
         result.notes += writer.notes
         for name, block, path in writer.elements:
@@ -177,10 +184,48 @@ def decompile(entries: Sequence[Entry]) -> Decompiled:
                     )
                 )
         scenes.append(lines)
+    result.problems += _continuity(written)
     if result.problems:
         return result
     result.text = "\n\n".join([*elements.values(), *("\n".join(s) for s in scenes)]) + "\n"
     return result
+
+
+def _continuity(written: list[tuple[Entry, str, str | None]]) -> list[Problem]:
+    """`FIRST FRAME after` must name a scene of the script (E210) and make no cycle (E211):
+    a request does not carry its own scene's id, only its title (from its file) gives one."""
+    ids = [scene_id for _entry, scene_id, _after in written]
+    after = {scene_id: source for _entry, scene_id, source in written if source is not None}
+    problems = []
+    for position, (entry, scene_id, source) in enumerate(written):
+        if source is None:
+            continue
+        where = entry.locate("input.image_urls[0]")
+        if source not in ids:
+            problems.append(
+                Problem(
+                    entry.file,
+                    where,
+                    f"comes after scene `{source}`, which is none of the scenes written here "
+                    f"({', '.join(f'`{i}`' for i in ids)}); decompile it together with "
+                    f"`{source}.json` (as `build -o DIR` writes them: one file per scene, "
+                    "named by its id)",
+                    "E210",
+                )
+            )
+            continue
+        seen = [scene_id]
+        node: str | None = source
+        while node is not None and node not in seen:
+            seen.append(node)
+            node = after.get(node)
+        # report a cycle once, at the scene that closes it (the latest in the script)
+        if node == scene_id and all(ids.index(s) <= position for s in seen):
+            chain = " after ".join([*seen, scene_id])
+            problems.append(
+                Problem(entry.file, where, f"a cycle of `FIRST FRAME after`: {chain}", "E211")
+            )
+    return problems
 
 
 def _conflicting_voices(entries: Sequence[Entry]) -> frozenset[str]:
@@ -231,6 +276,7 @@ class _SceneWriter:
         self.elements: list[tuple[str, str, str]] = []  # (name, ELEMENT block, path)
         self.voices: dict[str, str] = {}
         self.dialogue: dict[tuple[int, int], str] = {}  # (shot, paragraph) -> dialogue line
+        self.after: str | None = None  # the scene id of `FIRST FRAME after`
 
     def fail(self, path: str, message: str, code: str | None = None) -> None:
         self.problems.append(Problem(self.entry.file, self.entry.locate(path), message, code))
@@ -245,6 +291,11 @@ class _SceneWriter:
         for keyword, url, j in zip(
             ("FIRST FRAME", "LAST FRAME"), inp.get("image_urls", []), range(2), strict=False
         ):
+            if j == 0:
+                self.after = source_of(url)
+            if j == 0 and self.after is not None:
+                lines.append(f"FIRST FRAME after {self.after}")
+                continue
             token = self.reference(url, "image", f"input.image_urls[{j}]")
             lines.append(f"{keyword} {token}")
         if multi:

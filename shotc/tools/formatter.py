@@ -42,6 +42,7 @@ _KEYWORD = {
 }
 _TITLE_CASE = {key.lower(): key for key in KEYS}
 _NOWHERE = Span("", 0, 0, 0, 0)
+_AFTER = re.compile(r"(?i:after)(\s+)(\S.*)")
 
 
 def format_text(text: str) -> str:
@@ -171,7 +172,12 @@ def _element_header(content: str) -> str:
 
 
 def _reference(body: str) -> str:
-    """`image x.png` with the prefix lower-cased and one space; other text unchanged."""
+    """`image x.png` with the prefix lower-cased and one space, `after NAME` (language 1.1 §4)
+    with `after` lower-cased and one space; other text unchanged."""
+    after = _AFTER.match(body)
+    if after is not None:
+        space, name = after.group(1, 2)
+        return "after" + (space if name.startswith("[[") else " ") + name
     prefix, offset = split_prefix(body)
     if prefix is None:
         return body
