@@ -107,8 +107,8 @@ def test_draft_is_named_for_its_mode(tmp_path: Path, kie: FakeKie) -> None:
 
 def to_version_1(script: Path) -> dict[str, str]:
     """Turn a project into what shotc before the film left: clips flat in the render folder
-    (`<id>.mp4`, `<id>.take2.mp4`, files set aside as `<id>.<hex8>.mp4`) and a V3 ledger.
-    Returns old name -> digest."""
+    (`<id>.mp4`, `<id>.take2.mp4`, files set aside as `<id>.<hex8>.mp4`) and a V3 ledger
+    (V4 and V5 undone). Returns old name -> digest."""
     root = render(script)
     conn = sqlite3.connect(script.parent / ".shotc" / "ledger.sqlite")
     rows = conn.execute(
@@ -134,6 +134,7 @@ def to_version_1(script: Path) -> dict[str, str]:
         )
         names[old] = sha
     for statement in (
+        "DROP TABLE last_frames",  # V5 (continuity)
         "DROP TABLE picks",
         "DROP TABLE moves",
         "DROP INDEX submissions_version",
