@@ -199,3 +199,38 @@ def test_version_1_project_is_migrated_on_first_run_nothing_lost(
     # idempotent: nothing more moves
     again = shotc(["run", "film.shot"], env=env, cwd=tmp_path)
     assert again.code == 0 and "moved" not in again.err and clips(script) == names
+
+
+def test_pick_by_title_or_id_without_file_and_refusals(tmp_path: Path, kie: FakeKie) -> None:
+    script = write_project(tmp_path, scenes=2)
+    with_takes(script, 2)
+    env = kie.env()
+    assert shotc(["run", "film.shot"], env=env, cwd=tmp_path).code == 0
+    # by title, FILE left out: the one .shot file of the current directory
+    picked = shotc(["pick", "Scene 2", "2", "--json"], env=env, cwd=tmp_path)
+    assert picked.code == 0, picked.err
+    shown = json.loads(picked.out)
+    assert (shown["scene_id"], shown["take"], shown["mode"], shown["state"]) == (
+        "scene-2",
+        2,
+        "std",
+        "done",
+    )
+    assert shown["previous"] is None
+    assert Path(shown["path"]).resolve() == (render(script) / "scene-2" / "take-2.mp4").resolve()
+    again = shotc(["pick", "scene-2", "1", "film.shot"], env=env, cwd=tmp_path)
+    assert again.code == 0 and "was take 2" in again.out
+    conn = sqlite3.connect(script.parent / ".shotc" / "ledger.sqlite")
+    assert conn.execute("SELECT scene_id, take, mode FROM picks").fetchall() == [
+        ("scene-2", 1, "std")
+    ]
+    conn.close()
+    # an unknown scene: exit 2 with a did-you-mean; a take the scene has not: exit 2
+    typo = shotc(["pick", "Scene 22", "1", "film.shot"], env=env, cwd=tmp_path)
+    assert typo.code == 2 and "did you mean" in typo.err
+    none = shotc(["pick", "scene-1", "5", "film.shot"], env=env, cwd=tmp_path)
+    assert none.code == 2 and "no take 5" in none.err
+    # FILE left out with two scripts here: which one is not guessed
+    (tmp_path / "other.shot").write_text("SCENE Alone\nSHOT 4s\nA shot.\n")
+    unsure = shotc(["pick", "scene-1", "1"], env=env, cwd=tmp_path)
+    assert unsure.code == 2 and "2 .shot files" in unsure.err
