@@ -29,6 +29,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "credits": ("shotc.cli.run", "credits_command", "Show the account balance."),
     "cut": ("shotc.cli.film", "cut_command", "Join the cut's clips into one film, or a timeline."),
     "review": ("shotc.cli.film", "review_command", "Serve the review page: scenes, takes, picks."),
+    "pick": ("shotc.cli.pick", "pick_command", "Choose the take the cut uses for a scene."),
     "prune": ("shotc.cli.film", "prune_command", "Delete clips no cut or current take needs."),
     "lsp": ("shotc.cli.lsp", "lsp_command", "Run the language server for editors (stdio)."),
 }

@@ -228,7 +228,9 @@ def clip_on_disk(ledger: Ledger, sub: Submission, scene_id: str) -> Path | None:
                 found.append(path)
         except OSError:
             continue
-    mine = [p for p in found if p.parent.name == scene_id or p.name.startswith(f"{scene_id}.")]
+    mine = [
+        p for p in found if scene_id in p.parent.parts[-2:] or p.name.startswith(f"{scene_id}.")
+    ]
     chosen = mine or found
     return sorted(chosen)[0] if chosen else None
 
