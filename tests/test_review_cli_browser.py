@@ -128,6 +128,7 @@ def test_review_page_served_by_the_cli(
             picked = shotc(["pick", "scene-3", "1", "film.shot"], env={}, cwd=project.parent)
             assert picked.code == 0, picked.err
             page.wait_for_selector(f'{scene3} figure.in-cut[data-take="1"]')
+            page.evaluate("window.scrollTo(0, 0)")  # the sticky header at the top of the shot
             shot = tmp_path / "artifacts" / "review-cli.png"
             shot.parent.mkdir()
             page.screenshot(path=str(shot), full_page=True)
