@@ -19,7 +19,11 @@ from shotc.run.ledger_schema import Submission
 from shotc.run.planner import Job, Plan
 from shotc.run.selection import USD
 from shotc.run.states import SUMMARY_ORDER, Outcome
+from shotc.run.status_order import Marks
 from shotc.run.untrusted import json_safe, shown
+
+# A row of `status`: the submission, its clips on disk, its marks (version, the cut's take).
+StatusEntry = tuple[Submission, list[str], Marks]
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -277,7 +281,7 @@ def _when(sub: Submission) -> str:
     )
 
 
-def status_json(entries: Sequence[tuple[Submission, list[str]]], usd_per_credit: float) -> str:
+def status_json(entries: Sequence[StatusEntry], usd_per_credit: float) -> str:
     return dumps(
         {
             "submissions": [
@@ -299,8 +303,10 @@ def status_json(entries: Sequence[tuple[Submission, list[str]]], usd_per_credit:
                     "fail_msg": s.fail_msg,
                     "error": s.error,
                     "downloads": paths,
+                    "version": marks.version or None,
+                    "cut": marks.cut or None,
                 }
-                for s, paths in entries
+                for s, paths, marks in entries
             ],
             "usd_per_credit": usd_per_credit,
             "estimate": True,
@@ -308,9 +314,10 @@ def status_json(entries: Sequence[tuple[Submission, list[str]]], usd_per_credit:
     )
 
 
-def status_table(entries: Sequence[tuple[Submission, list[str]]], usd_per_credit: float) -> str:
+def status_table(entries: Sequence[StatusEntry], usd_per_credit: float) -> str:
+    marked = any(marks.version or marks.cut for _s, _p, marks in entries)
     rows = []
-    for s, paths in entries:
+    for s, paths, marks in entries:
         if s.state == "fail":
             detail = f"failCode={s.fail_code} failMsg={s.fail_msg}"
         elif s.state == "success":
@@ -318,10 +325,13 @@ def status_table(entries: Sequence[tuple[Submission, list[str]]], usd_per_credit
         else:
             detail = s.error or ""
         cost = money(s.est_credits, usd_per_credit)
-        rows.append(
-            [s.script, s.scene_id, s.take, s.state, s.task_id or "-", cost, _when(s), detail]
-        )
+        # Marks only for scripts named on the command line (their script order is known).
+        shown = [marks.version, marks.cut] if marked else []
+        task = s.task_id or "-"
+        rows.append([s.script, s.scene_id, s.take, s.mode, *shown, s.state, task, cost, _when(s)])
+        rows[-1].append(detail)
     if not rows:
         return "the ledger has no submissions"
-    head = ["script", "scene", "take", "state", "task id", "est. cost", "created", "detail"]
+    head = ["script", "scene", "take", "mode", *(["version", "cut"] if marked else [])]
+    head += ["state", "task id", "est. cost", "created", "detail"]
     return table(head, rows)

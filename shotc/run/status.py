@@ -22,6 +22,7 @@ from shotc.run.ledger_schema import Submission
 from shotc.run.planner import open_ledgers
 from shotc.run.polling import record_answer
 from shotc.run.report import credits, dumps, status_json, status_table, usd
+from shotc.run.status_order import Marks, arrange
 
 
 def _config(files: Sequence[Path]) -> Config:
@@ -64,7 +65,7 @@ def status(files: Sequence[Path], *, as_json: bool, refresh: bool, streams: Stre
 
 def _status_entries(
     files: Sequence[Path], ledgers: list[Ledger], refresh: Config | None, streams: Streams
-) -> tuple[list[tuple[Submission, list[str]]], int]:
+) -> tuple[list[tuple[Submission, list[str], Marks]], int]:
     """What to show, and the exit code; `refresh` is the configuration to ask kie.ai with, or
     None not to ask."""
     code = 0
@@ -84,10 +85,25 @@ def _status_entries(
     if refresh is not None and running:
         code = _refresh(running, refresh, streams)
     entries = []
-    for ledger, sub in subs:
-        fresh = ledger.get(sub.id)
-        entries.append((fresh, [d.path for d in ledger.downloads(sub.id)]))
+    # Script order with the current version and the cut's take marked (after the refresh:
+    # a task that finished just now can be the cut's take).
+    fresh = [(ledger, ledger.get(sub.id)) for ledger, sub in subs]
+    order = list(files) or _recorded_scripts(fresh)
+    for ledger, sub, marks in arrange(order, fresh, lambda t: say(streams, f"warning: {t}")):
+        entries.append((sub, [d.path for d in ledger.downloads(sub.id)], marks))
     return entries, code
+
+
+def _recorded_scripts(subs: list[tuple[Ledger, Submission]]) -> list[Path]:
+    """Without FILE: the scripts the ledger names that are still beside it, in the order they
+    were first sent from, so that `status` shows them in script order too; rows of a script
+    that is gone keep the ledger's order, unmarked."""
+    found: dict[Path, None] = {}
+    for ledger, sub in subs:
+        path = ledger.root / sub.script
+        if path.is_file():
+            found.setdefault(path, None)
+    return list(found)
 
 
 def _refresh(running: list[tuple[Ledger, Submission]], config: Config, streams: Streams) -> int:
