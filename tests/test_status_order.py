@@ -44,6 +44,10 @@ def test_status_follows_the_script_order_and_marks_the_cut(tmp_path: Path, kie: 
         for k in (1, 2)
     ]
     assert shotc(["pick", "scene-2", "2", "film.shot"], env=kie.env(), cwd=tmp_path).code == 0
+    plan = shotc(["plan", "--json", "film.shot"], env=kie.env(), cwd=tmp_path)
+    picked = [(s["scene_id"], s["take"]) for s in json.loads(plan.out)["scenes"] if s["picked"]]
+    assert picked == [("scene-2", 2)]
+    assert "done (picked)" in shotc(["plan", "film.shot"], env=kie.env(), cwd=tmp_path).out
     move_scene_first(script, 3)
     assert rows(kie, tmp_path, "film.shot") == [
         ("scene-3", 1, "std", "current", "cut"),

@@ -273,6 +273,8 @@ class Plan:
     selection: Selection
     budget_credits: float | None  # --budget in credits at the price table's rate
     continuity: Continuity | None = None  # FIRST FRAME after: the dependents, arranged
+    # The cut's picks among the rows: (script as the ledger names it, scene id, take, mode)
+    picked: frozenset[tuple[str, str, int, str]] = frozenset()
 
     @property
     def sending(self) -> list[Job]:
@@ -340,9 +342,11 @@ def plan_run(
         mode=selection.mode,
         resubmit_unknown=selection.resubmit_unknown,
     )
+    from shotc.run.plan_picks import current_picks
+
     budget = selection.budget
     limit = budget.credits(config.usd_per_credit) if budget is not None else None
-    return Plan(jobs, left_out, selection, limit, after)
+    return Plan(jobs, left_out, selection, limit, after, current_picks(jobs, ledgers, digest))
 
 
 def orphan_jobs(

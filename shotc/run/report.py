@@ -95,6 +95,7 @@ def plan_json(plan: Plan, usd_per_credit: float) -> str:
                 "older_version": job.orphan,
                 "after": job.after,  # FIRST FRAME after: the source scene
                 "held": job.held or None,
+                "picked": (job.script_name, scene_id, job.take, job.mode) in plan.picked,
             }
         )
     return dumps(
@@ -111,6 +112,12 @@ def plan_json(plan: Plan, usd_per_credit: float) -> str:
     )
 
 
+def _state_shown(plan: Plan, job: Job, scene_id: str) -> str:
+    """The plan state, with `(picked)` on the take `shotc pick` chose for the cut."""
+    picked = (job.script_name, scene_id, job.take, job.mode) in plan.picked
+    return f"{job.plan_state} (picked)" if picked else str(job.plan_state)
+
+
 def plan_table(plan: Plan, usd_per_credit: float) -> str:
     sending = {id(j) for j in plan.sending}
     rows = []
@@ -124,7 +131,7 @@ def plan_table(plan: Plan, usd_per_credit: float) -> str:
                 job.mode,
                 "on" if job.sound else "off",
                 money(job.est_credits, usd_per_credit),
-                job.plan_state,
+                _state_shown(plan, job, scene_id),
                 "yes" if id(job) in sending else "no",
                 job.held or (f"after {job.after}" if job.after else ""),
             ]
