@@ -243,3 +243,25 @@ def test_an_edit_of_the_source_makes_the_dependent_changed(tmp_path: Path, fake:
     again = run(["run", "film.shot"], fake, tmp_path)
     assert again.code == ExitCode.OK, again.err
     assert len(created_for(fake, STORM)) == 2 and len(fake.created()) == 4
+
+
+def test_while_the_source_runs_the_dependent_waits_and_is_sent_by_the_next_run(
+    tmp_path: Path, fake: FakeKie
+) -> None:
+    write_script(tmp_path)
+    fake.states = (("generating", 600.0),)  # held: Dawn's task runs until released below
+    started = run(["run", "film.shot", "--no-wait", "--json"], fake, tmp_path)
+    outcomes = {s["scene_id"]: s for s in json.loads(started.out)["scenes"]}
+    assert outcomes["dawn"]["outcome"] == "running"
+    assert outcomes["storm"]["outcome"] == "waiting" and outcomes["storm"]["task_id"] is None
+    assert started.code == ExitCode.OK, started.err  # --no-wait: nothing failed
+    assert len(fake.created()) == 1 and created_for(fake, STORM) == []
+    rows = plan(fake, tmp_path)
+    assert rows["dawn"]["state"] == "running"
+    assert (rows["storm"]["state"], rows["storm"]["will_send"]) == ("waiting", True)
+    fake.states = ()  # released: every task has finished
+    done = run(["run", "film.shot"], fake, tmp_path)
+    assert done.code == ExitCode.OK, done.err
+    assert len(created_for(fake, DAWN)) == 1 and len(created_for(fake, STORM)) == 1
+    png = render(tmp_path) / "dawn" / "last-frame.png"
+    assert uploaded_frame(fake, created_for(fake, STORM)[0]) == png.read_bytes()
