@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from shotc.cli import main
@@ -131,6 +131,16 @@ _LINES = st.sampled_from(
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(_LINES, st.text(max_size=40)), max_size=30))
+# a paragraph of notes with no prose to join was a shot of its own: E311
+@example(["[[ note", "]]"])
+@example(["INT. HOUSE - DAY", "", "[[ note ]]", "", "INT. HOUSE - DAY", "", "We should go."])
+@example(["We should go.", "", "CUT TO:", "", "[[ note ]]"])
+# a `[[` left open in a speech made the parenthetical after it part of a note (E212)
+@example(["A", "[[ note", "(quietly)"])
+@example(["MARA", "(aside ]] still)", "We should go."])
+# a `[[` left open in the title (E103), a title of notes alone (E207)
+@example(["Title: x", "[[ note"])
+@example(["Title: [[ note ]]", "", "We should go."])
 def test_any_text_imports_to_a_script_without_errors(lines: list[str]) -> None:
     text = "\n".join(lines)
     shot = to_shot(parse(text), "fuzz.fountain")

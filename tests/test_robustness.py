@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from shotc.cli import main
@@ -222,3 +222,89 @@ def test_includes_of_hostile_files_are_e404(tmp_path: Path, picks: list[str], co
     run = CliRunner().invoke(main, [command, str(film)])
     assert run.exception is None or isinstance(run.exception, SystemExit)
     assert run.exit_code == 1 and "Traceback" not in run.output
+
+
+# -- frame lines (a note between two frame tokens once raised ValueError in the builder) ------
+
+_FRAME_PIECES = st.sampled_from(
+    [
+        "a.png",
+        "b.jpg",
+        "https://x.io/a.jpg",
+        "image",
+        "video",
+        "image ",
+        "after",
+        "AFTER",
+        "after.png",
+        "Dawn",
+        "dawn",
+        "[[x]]",
+        "[[ a note ]]",
+        "[[",
+        "]]",
+        "[[]]",
+        " ",
+        "  ",
+        "\t",
+        "\u00a0",
+        "\u3000",
+        "\u2028",
+        "\x85",
+        "\r",
+        "é",
+        "🎬",
+        "#",
+        "@dog",
+        "SCENE",
+    ]
+)
+_frame_line = st.tuples(
+    st.sampled_from(["FIRST FRAME", "LAST FRAME", "FIRST  FRAME", "LAST\tFRAME", " FIRST FRAME"]),
+    st.lists(st.one_of(_FRAME_PIECES, st.text(max_size=3)), max_size=8),
+).map(lambda parts: parts[0] + " " + "".join(parts[1]))
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(lines=st.lists(_frame_line, min_size=1, max_size=3), where=st.sampled_from([0, 1]))
+@example(lines=["LAST FRAME a.png [[x]] b.png"], where=1)
+@example(lines=["FIRST FRAME [[x]] after Dawn"], where=1)
+@example(lines=["FIRST FRAME a.png [[note]]"], where=1)
+@example(lines=["FIRST FRAME image[[x]]a.png b.png"], where=1)
+def test_frame_lines_with_notes_never_raise(tmp_path: Path, lines: list[str], where: int) -> None:
+    # the frame lines in the second scene's preamble (`FIRST FRAME after Dawn` may name the
+    # first), or on the title page, where they are out of place
+    body = "".join(line + "\n" for line in lines)
+    text = "Aspect: 16:9\n" + (body if where == 0 else "")
+    text += "\nSCENE Dawn\nSHOT 3s\nThe sun rises.\n\nSCENE Noon\n" + (body if where else "")
+    text += "SHOT 3s\nThe sun is high.\n"
+    path = tmp_path / "frames.shot"
+    path.write_text(text, "utf-8", newline="")
+    _compile_file(path)
+    run = CliRunner().invoke(main, ["check", str(path)])
+    assert run.exception is None or isinstance(run.exception, SystemExit), run.exception
+    assert run.exit_code in (0, 1), run.output
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # a note between two frame tokens is E100 at the extra token (not a crash)
+        ("LAST FRAME https://x.test/a.png [[x]] https://x.test/b.png", [("E100", 6, 39)]),
+        # a note before the argument or after it is removed: nothing is extra
+        ("FIRST FRAME [[x]] after Dawn", []),
+        ("FIRST FRAME https://x.test/a.png [[note]]", []),
+        ("FIRST FRAME after [[x]] Dawn [[y]]", []),
+    ],
+)
+def test_notes_on_frame_lines(
+    tmp_path: Path, line: str, expected: list[tuple[str, int, int]]
+) -> None:
+    path = tmp_path / "frames.shot"
+    path.write_text(
+        f"SCENE Dawn\nSHOT 3s\nThe sun rises.\n\nSCENE Noon\n{line}\nSHOT 3s\nHigh sun.\n", "utf-8"
+    )
+    result = compile_paths([path], for_build=False)
+    assert [(d.code, d.span.line, d.span.column) for d in result.diagnostics] == expected

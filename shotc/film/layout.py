@@ -24,6 +24,7 @@ the run lock). Running `settle` again moves nothing.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import secrets
 from collections.abc import Callable, Iterable, Sequence
@@ -231,7 +232,12 @@ def settle_scenes(
     for script, mine in by_script.items():
         ledger = ledger_for(script)
         if ledger is not None:
-            layout = Layout.of(render_dir_for(script), mine, digest)
+            from shotc.run.continuity import as_sent
+
+            # a dependent's clips belong to the version of the frame it was sent with
+            requests, sent_digest = as_sent(mine, ledger, digest)
+            sent = [dataclasses.replace(s, request=r) for s, r in zip(mine, requests, strict=True)]
+            layout = Layout.of(render_dir_for(script), sent, sent_digest)
             moves += settle(ledger, layout, ledger.script_name(script))
     return moves
 

@@ -266,9 +266,12 @@ def scene_takes(
     digest: DigestCache | None = None,
 ) -> list[SceneTakes]:
     """Each scene (in the order given: script order) with its takes, version and pick."""
+    from shotc.run.continuity import as_sent
     from shotc.run.scene_key import scene_key
 
     digest = digest or DigestCache()
+    # a dependent's version is that of the frame it was sent with (FIRST FRAME after)
+    requests, digest = as_sent(scenes, ledger, digest)
     out: list[SceneTakes] = []
     picks_by_script: dict[str, dict[str, Pick]] = {}
     ids_by_script: dict[str, set[str]] = {}
@@ -276,9 +279,9 @@ def scene_takes(
     for scene in scenes:
         if ledger is not None:
             ids_by_script.setdefault(names[scene.script], set()).add(scene.scene_id)
-    for scene in scenes:
-        version = version_key(scene.request, digest)
-        key = scene_key(scene.request, digest)[0]
+    for scene, request in zip(scenes, requests, strict=True):
+        version = version_key(request, digest)
+        key = scene_key(request, digest)[0]
         if ledger is None:
             out.append(SceneTakes(scene, "", version, key, (), None))
             continue

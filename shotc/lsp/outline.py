@@ -56,7 +56,12 @@ def document_symbols(analysis: Analysis) -> list[lsp.DocumentSymbol]:
                 selection_range=to_range(analysis.positions, element.name_span),
             )
         )
-    earlier = analysis.scene_symbols
+    # A symbol is kept only from a version with no lone CR, and reused only in one: then
+    # compiler line n is LSP line n - 1 in both, and an unchanged scene's ranges are the same.
+    # A lone CR above an unchanged scene shifts its LSP lines while the scene (the same AST
+    # object, its chunk reused) does not move in the compiler's numbering.
+    reusable = analysis.positions.same_lines
+    earlier = analysis.scene_symbols if reusable else {}
     made: dict[int, SceneSymbol] = {}
     encoding = analysis.positions.encoding
     for info in analysis.scenes:
@@ -64,7 +69,7 @@ def document_symbols(analysis: Analysis) -> list[lsp.DocumentSymbol]:
         found = earlier.get(id(info.scene))
         if found is None or found.scene is not info.scene or found.figures != figures:
             found = SceneSymbol(info.scene, figures, _scene_symbol(analysis, info))
-        if analysis.positions.same_lines:  # else a lone CR shifts LSP lines: nothing to keep
+        if reusable:
             made[id(info.scene)] = found
         symbols.append(found.symbol)
     symbols.sort(key=lambda s: (s.range.start.line, s.range.start.character))

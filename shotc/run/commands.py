@@ -304,6 +304,11 @@ def _run_locked(
         downloader.close()
         if client is not None:
             client.close()
+    if after is not None and not orch.interrupted and orch.ledger_failure is None:
+        # FIRST FRAME after: a dependent sent with a new frame has its new version only since
+        # that frame was recorded, during the run; its earlier takes go under `older/` now,
+        # as an edited scene's do before a run (else they stay set aside beside the new take)
+        _settle(compiled, ledgers, req.out_dir, DigestCache(), streams)
     rate = config.usd_per_credit
     summary = summary_json(jobs, rate) if req.as_json else summary_table(jobs, rate)
     streams.out.write(summary + "\n")

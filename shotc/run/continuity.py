@@ -34,7 +34,7 @@ from shotc.language.media import file_uri
 from shotc.request.placeholder import after_url, source_of_request
 from shotc.run.ledger import Ledger, ledger_path_for
 from shotc.run.planner import CHANGED, DONE, FAILED, Job, apply_mode, classify, output_dir
-from shotc.run.scene_key import DigestCache, scene_key, version_of_canonical
+from shotc.run.scene_key import DigestCache, file_uri_path, scene_key, version_of_canonical
 from shotc.run.states import Outcome, PlanState
 
 LAST_FRAME = "last-frame.png"
@@ -271,6 +271,35 @@ class Continuity:
         return None
 
 
+def as_sent(
+    scenes: Sequence[CompiledScene], ledger: Ledger | None, digest: DigestCache
+) -> tuple[list[dict[str, Any]], DigestCache]:
+    """Each scene's request as its latest takes were sent, for the film side's versions (the
+    layout `run` files clips by, `status`, `cut`, `pick`, `review`, `prune`): a dependent's
+    placeholder replaced by the last frame the ledger recorded last for its source, and a
+    digest that knows that frame's content from the record (the PNG need not be on disk).
+
+    Without it a dependent's version is that of `shotc://after/<id>`, which no take was sent
+    with: its takes look like an older version's, and each `run` moved its clip to `older/`
+    and copied it back. A dependent whose source has no recorded frame keeps its placeholder
+    (nothing was sent for it)."""
+    requests = [s.request for s in scenes]
+    if ledger is None or not any(source_of_request(r) for r in requests):
+        return requests, digest
+    digests = FrameDigests(digest)  # its own frames: the caller's (continuity's) stay as they are
+    for i, scene in enumerate(scenes):
+        source = source_of_request(scene.request)
+        frame = (
+            ledger.latest_last_frame(ledger.script_name(scene.script), source) if source else None
+        )
+        if source is None or frame is None:
+            continue
+        uri = file_uri(Path(frame.path))
+        digests.frames[file_uri_path(uri)] = frame.sha256
+        requests[i] = _replaced(scene.request, after_url(source), uri)
+    return requests, digests
+
+
 def _failure(job: Job) -> str:
     sub = job.sub
     why = ": ".join(p for p in (sub.fail_code, sub.fail_msg) if p) if sub is not None else ""
@@ -319,4 +348,13 @@ def arrange(
     return found
 
 
-__all__ = ["BLOCKED", "DONE", "LAST_FRAME", "WAITING", "Continuity", "FrameDigests", "arrange"]
+__all__ = [
+    "BLOCKED",
+    "DONE",
+    "LAST_FRAME",
+    "WAITING",
+    "Continuity",
+    "FrameDigests",
+    "arrange",
+    "as_sent",
+]

@@ -37,3 +37,17 @@ class FrameRecords(LedgerStore):
                 " scene_id, made_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (clip_sha256, self._stored(path), sha256, size, script, scene_id, time.time()),
             )
+
+    def latest_last_frame(self, script: str, scene_id: str) -> LastFrame | None:
+        """The frame recorded last for a source scene of `script`: the one its dependents'
+        latest takes were sent with."""
+        rows = self._query(
+            "SELECT * FROM last_frames WHERE script = ? AND scene_id = ?"
+            " ORDER BY made_at DESC, rowid DESC LIMIT 1",
+            (script, scene_id),
+        )
+        if not rows:
+            return None
+        fields = dict(rows[0])
+        fields["path"] = str(self.root / fields["path"])
+        return LastFrame(**fields)

@@ -6,7 +6,8 @@ The mapping (docs/editors.md is the user's copy):
 - a scene heading becomes `SCENE`; action before the first heading goes to a scene `Opening`;
 - each action paragraph starts a shot; a dialogue block is spoken in the shot before it when
   that shot has no dialogue yet, else it opens a shot of its own (dual dialogue `^` joins the
-  shot of its partner); a paragraph of notes joins the shot it stands in;
+  shot of its partner); a paragraph of notes joins the shot it stands in, and becomes
+  comments where no shot has any prose for it to join (a shot of notes alone is E311);
 - a shot lasts a placeholder 5 s, longer when its spoken words need it at 3 words a second
   (at most 12 s); a Fountain scene is split into parts (`INT. X - DAY, part 2`) so that no
   scene runs over 15 s or 5 shots, and a shot too long for a multi-shot prompt gets a scene
@@ -112,6 +113,16 @@ def _close_notes(lines: list[str]) -> list[str]:
     return "".join(out).split("\n")
 
 
+def _without_notes(text: str) -> str:
+    """`text` with its (closed) `[[notes]]` removed, trimmed."""
+    return re.sub(r"\[\[.*?\]\]", "", text, flags=re.S).strip()
+
+
+def _as_note(text: str) -> str:
+    """A parenthetical as a `[[note]]` that ends where it does (its own brackets broken)."""
+    return "[[" + text.replace("[[", "[ [").replace("]]", "] ]") + "]]"
+
+
 def speaker(name: str) -> str | None:
     """A character's name as a language 1.1 speaker (one to three upper-case words), or None."""
     words = [
@@ -150,12 +161,17 @@ def _dialogue_line(block: Dialogue) -> tuple[str, int]:
     elif others:
         tone = others.pop(0)
     asides = [*voices[1:], *others]
-    pieces = [f"[[{aside}]]" for aside in asides]
-    spoken: list[str] = []
+    pieces = [_as_note(aside) for aside in asides]
+    spoken: list[str] = []  # the spoken text, notes removed: what the speaker says
     for kind, text in parts:
-        pieces.append(f"[[{text}]]" if kind == "paren" else _CUE_AT.sub("@ ", text))
-        if kind == "text":
-            spoken.append(text)
+        if kind == "paren":
+            pieces.append(_as_note(text))
+            continue
+        # a `[[` this speech leaves open would make the asides after it part of a note
+        (text,) = _close_notes([_CUE_AT.sub("@ ", text)])
+        pieces.append(text)
+        if _without_notes(text):
+            spoken.append(_without_notes(text))
     text = " ".join(pieces).strip()
     words = len(_WORD.findall(" ".join(spoken)))
     name = speaker(block.character)
@@ -194,7 +210,7 @@ class _Writer:
 
     def action(self, lines: tuple[str, ...]) -> None:
         paragraph = _close_notes([_prose(line) for line in lines if line.strip()])
-        notes_only = not re.sub(r"\[\[.*?\]\]", "", " ".join(paragraph), flags=re.S).strip()
+        notes_only = not _without_notes(" ".join(paragraph))
         current = self._current()
         if current is not None and (
             notes_only or (not current.has_action and not current.dialogues)
@@ -265,10 +281,21 @@ def _parts(scene: _Scene) -> list[list[_Shot | list[str]]]:
     return parts
 
 
+def _notes_as_comments(scene: _Scene) -> None:
+    """Each shot left with notes and nothing else (a paragraph of notes before a heading, or
+    alone in its scene) made comments: a shot without prose is E311, and a note is for the
+    writer as a comment is."""
+    for index, entry in enumerate(scene.entries):
+        if isinstance(entry, _Shot) and not entry.has_action and not entry.dialogues:
+            scene.entries[index] = [_comment(line) for part in entry.paragraphs for line in part]
+
+
 def to_shot(play: Screenplay, source_name: str) -> str:
     """The `.shot` text for a parsed screenplay read from `source_name`."""
     writer = _Writer()
     writer.add(play)
+    for scene in writer.scenes:
+        _notes_as_comments(scene)
     out = [
         f"# Imported from {source_name} by `shotc import fountain`: a skeleton to refine.",
         f"# Every shot lasts a placeholder {PLACEHOLDER_SECONDS} s (more where its dialogue needs"
@@ -276,9 +303,11 @@ def to_shot(play: Screenplay, source_name: str) -> str:
         f"# a long scene is split into parts of at most {MAX_TOTAL} s, each one clip.",
     ]
     for title_entry in play.title_page:
-        if title_entry.key.lower() == "title" and title_entry.value:
-            out.append(f"Title: {title_entry.value}")
-        else:
+        # a `[[` left open would be a note running to the first SCENE line (E103)
+        (value,) = _close_notes([title_entry.value])
+        if title_entry.key.lower() == "title" and _without_notes(value):
+            out.append(f"Title: {value}")
+        else:  # a title of notes alone would be an empty setting (E207)
             out.append(_comment(f"{title_entry.key}: {title_entry.value}"))
     if writer.cast:
         out += ["", "# Cast: uncomment an ELEMENT, describe the character, add 2 to 4 reference"]

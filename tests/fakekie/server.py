@@ -89,6 +89,9 @@ class FakeKie:
         # Makes a task's result file from its createTask body (e.g. fakekie.clips.result_clip
         # for real MP4s); None: clip_bytes, a tiny MP4-looking file.
         self.result_file: Callable[[Any], bytes] | None = None
+        # Called with each createTask body as it arrives, before anything is decided (a test
+        # looks at the world as it is at that moment: which files are on disk, say).
+        self.on_create: Callable[[Any], None] | None = None
         # What happened.
         self.creates: list[CreateRecord] = []
         self.tasks: dict[str, Task] = {}
@@ -164,6 +167,8 @@ class FakeKie:
 
     def create(self, body: Any) -> tuple[dict[str, Any] | None, CreateRecord]:
         """Decide a createTask's fate; (answer or None to drop the line, its record)."""
+        if self.on_create is not None:
+            self.on_create(body)
         now = time.monotonic()
         with self._lock:
             rec = CreateRecord(now, body, "")
