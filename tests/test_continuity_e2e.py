@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import struct
-import threading
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ import pytest
 from fakekie import FakeKie
 from fakekie.clips import COLOURS, ClipSpec, clip, closest_colour, rgb_at
 from fakekie.project import FAST_CONFIG, Result, clips, shotc
+from filmproject import ClipMaker
 
 from shotc.exits import ExitCode
 
@@ -39,28 +38,17 @@ def write_script(root: Path, *, dawn: str = DAWN) -> Path:
     return script
 
 
-class Colours:
+class Colours(ClipMaker):
     """The fake's `result_file`: the n-th task of a scene (by its prompt) is COLOURS[n] for
-    Dawn, COLOURS[-1 - n] for Storm; one task's clip is the same at every fetch (the fake
-    keeps one body object per task)."""
+    Dawn, COLOURS[-1 - n] for Storm; one task's clip is the same at every fetch (ClipMaker
+    keeps one clip per task)."""
 
-    def __init__(self) -> None:
-        self.made: Counter[str] = Counter()
-        self._per_task: dict[int, tuple[Any, bytes]] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, body: Any) -> bytes:
-        with self._lock:
-            known = self._per_task.get(id(body))
-            if known is not None and known[0] is body:
-                return known[1]
-            scene = "storm" if STORM in json.dumps(body) else "dawn"
-            n = self.made[scene]
-            self.made[scene] += 1
-            colour = COLOURS[n] if scene == "dawn" else COLOURS[-1 - n]
-            data = clip(ClipSpec(colour=colour, tone=None)).read_bytes()
-            self._per_task[id(body)] = (body, data)
-            return data
+    def _make(self, body: Any) -> bytes:
+        storm = STORM in json.dumps(body)
+        n = self.made[int(storm)]
+        self.made[int(storm)] += 1
+        colour = COLOURS[-1 - n] if storm else COLOURS[n]
+        return clip(ClipSpec(colour=colour, tone=None)).read_bytes()
 
 
 @pytest.fixture

@@ -346,7 +346,7 @@ def plan_run(
 
     budget = selection.budget
     limit = budget.credits(config.usd_per_credit) if budget is not None else None
-    return Plan(jobs, left_out, selection, limit, after, current_picks(jobs, ledgers, digest))
+    return Plan(jobs, left_out, selection, limit, after, current_picks(jobs, ledgers))
 
 
 def orphan_jobs(

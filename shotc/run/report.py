@@ -334,9 +334,8 @@ def status_table(entries: Sequence[StatusEntry], usd_per_credit: float) -> str:
         cost = money(s.est_credits, usd_per_credit)
         # Marks only for scripts named on the command line (their script order is known).
         shown = [marks.version, marks.cut] if marked else []
-        task = s.task_id or "-"
-        rows.append([s.script, s.scene_id, s.take, s.mode, *shown, s.state, task, cost, _when(s)])
-        rows[-1].append(detail)
+        where = [s.script, s.scene_id, s.take, s.mode, *shown]
+        rows.append([*where, s.state, s.task_id or "-", cost, _when(s), detail])
     if not rows:
         return "the ledger has no submissions"
     head = ["script", "scene", "take", "mode", *(["version", "cut"] if marked else [])]

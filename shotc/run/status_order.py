@@ -1,4 +1,5 @@
-"""Run stage: the order and the marks of `status` for scripts named on the command line.
+"""Run stage: the order and the marks of `status` for its scripts (those named on the command
+line, else those the ledger names that are still beside it).
 
 cli.md and film.md ("On disk") ask `status` for the scenes in script order with the current
 version and the cut's take marked. The ledger alone knows only what was sent, in the order it
@@ -13,9 +14,9 @@ digests, as `plan` does) and lays the ledger's rows out as a writer reads the sc
 Each row gets a `version` mark (`current`, `draft`, `older`, `gone`) and a `cut` mark: `cut`
 for the take the cut uses, `pick` when that take was chosen with `shotc pick`, `with --drafts`
 for the draft that `shotc cut --drafts` would use where no take of the scene's own mode is
-finished. A script that cannot be compiled (unreadable, or a
-media file missing) keeps the ledger's order, unmarked, with a warning: `status` still shows
-every paid task, which is what matters most.
+finished. A script that cannot be compiled (unreadable, or a media file missing) keeps the
+ledger's order, unmarked, with a warning: `status` still shows every paid task, which is what
+matters most.
 """
 
 from __future__ import annotations
@@ -61,9 +62,11 @@ def arrange(
             rows += _script_rows(script, ledger, left)
         except Exception as exc:  # any failure to compile: keep the ledger order
             warn(f"{script}: shown in the ledger's order ({_why(exc)})")
-    gone = Marks(version=GONE) if files else Marks()
+    sent_from: dict[int, set[str]] = {}  # per ledger: the scripts' names as it stores them
     for ledger, sub in left.values():
-        rows.append((ledger, sub, gone if _known(files, ledger, sub) else Marks()))
+        names = sent_from.setdefault(id(ledger), {ledger.script_name(f) for f in files})
+        # sent from one of the scripts under an id it no longer has: gone from it
+        rows.append((ledger, sub, Marks(version=GONE) if sub.script in names else Marks()))
     return rows
 
 
@@ -73,11 +76,6 @@ def _ledger_of(script: Path, subs: Sequence[tuple[Ledger, Submission]]) -> Ledge
         if Path(ledger.path) == want:
             return ledger
     return None
-
-
-def _known(files: Sequence[Path], ledger: Ledger, sub: Submission) -> bool:
-    """Whether `sub` was sent from one of `files` (then its scene is gone from that script)."""
-    return any(ledger.script_name(f) == sub.script for f in files)
 
 
 def _script_rows(

@@ -170,8 +170,8 @@ def _dialogue_line(block: Dialogue) -> tuple[str, int]:
         # a `[[` this speech leaves open would make the asides after it part of a note
         (text,) = _close_notes([_CUE_AT.sub("@ ", text)])
         pieces.append(text)
-        if _without_notes(text):
-            spoken.append(_without_notes(text))
+        if said := _without_notes(text):
+            spoken.append(said)
     text = " ".join(pieces).strip()
     words = len(_WORD.findall(" ".join(spoken)))
     name = speaker(block.character)
