@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from shotc.diagnostics import Diagnostic, Span
-from shotc.language.lexer import Line
+from shotc.language.lexer import Line, LineKind
 from shotc.language.media import reference_of
 from shotc.language.parser import Node
 from shotc.language.prose import line_span, prompt_text, wrong_case_directive
@@ -19,7 +19,9 @@ from shotc.language.syntax import Element, Voice
 
 _NAME = re.compile(r"@([A-Za-z0-9_-]*)")
 # lines that end an element block (what follows them is loose again)
-_BLOCK_ENDS = frozenset({"BLANK", "SETTING", "FIRST_FRAME", "LAST_FRAME", "INCLUDE"})
+_BLOCK_ENDS = frozenset(
+    {LineKind.BLANK, LineKind.SETTING, LineKind.FIRST_FRAME, LineKind.LAST_FRAME, LineKind.INCLUDE}
+)
 
 
 def setting_key(line: Line) -> str:
@@ -43,7 +45,7 @@ def read_element(
     library = {header.number}
     rest = 0
     for rest, line in enumerate(lines):  # noqa: B007
-        if line.kind == "SETTING" and setting_key(line).lower() == "voice":
+        if line.kind == LineKind.SETTING and setting_key(line).lower() == "voice":
             # language 1.1 §3: a `Voice:` line stands among the element's references
             library.add(line.number)
             voice = _voice(line, voice, file, diags) or voice

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from shotc.diagnostics import Diagnostic, Span
-from shotc.language.lexer import Line, split_prefix
+from shotc.language.lexer import Line, LineKind, split_prefix
 from shotc.language.media import reference_of
 from shotc.language.prose import line_span
 from shotc.language.syntax import After, Frame
@@ -22,12 +22,12 @@ _AFTER = re.compile(r"(?i:after)(?=\s|$)")
 
 
 def keyword_of(line: Line) -> str:
-    return "FIRST FRAME" if line.kind == "FIRST_FRAME" else "LAST FRAME"
+    return line.kind.keyword
 
 
 def read_frame(line: Line, file: str, diags: list[Diagnostic]) -> Frame | None:
     """The frame a `FIRST FRAME` / `LAST FRAME` line gives, or None after an E100."""
-    which = "first" if line.kind == "FIRST_FRAME" else "last"
+    which = "first" if line.kind == LineKind.FIRST_FRAME else "last"
     keyword = keyword_of(line)
     argument = line.content
     if not argument:
@@ -54,7 +54,7 @@ def read_frame(line: Line, file: str, diags: list[Diagnostic]) -> Frame | None:
             file,
             diags,
         )
-    sub = Line("REFERENCE", line.number, line.text, offset, line.end, offset)
+    sub = Line(LineKind.REFERENCE, line.number, line.text, offset, line.end, offset)
     ref = reference_of(sub, file)
     if ref is None:
         # the reference is the first token after the optional prefix; the offending

@@ -11,16 +11,16 @@ from dataclasses import dataclass
 
 from shotc.diagnostics import Diagnostic, Span
 from shotc.language import dialogue
-from shotc.language.lexer import Line
+from shotc.language.lexer import Line, LineKind
 from shotc.language.syntax import Cue, Dialogue, Paragraph
 
 _CUE = re.compile(r"@(@|[A-Za-z0-9_-]+)?")
 _NAME_CHAR = re.compile(r"[A-Za-z0-9_-]+")
 _OUT_OF_PLACE = {
-    "REFERENCE": "a media reference inside a shot is not part of the prompt",
-    "FIRST_FRAME": "`FIRST FRAME` inside a shot: frames go in the scene's preamble",
-    "LAST_FRAME": "`LAST FRAME` inside a shot: frames go in the scene's preamble",
-    "INCLUDE": "`INCLUDE` inside a shot: includes go in the title page",
+    LineKind.REFERENCE: "a media reference inside a shot is not part of the prompt",
+    LineKind.FIRST_FRAME: "`FIRST FRAME` inside a shot: frames go in the scene's preamble",
+    LineKind.LAST_FRAME: "`LAST FRAME` inside a shot: frames go in the scene's preamble",
+    LineKind.INCLUDE: "`INCLUDE` inside a shot: includes go in the title page",
 }
 _WRONG_CASE = (
     (re.compile(r"(?i)(shot)\s+([0-9]+)\s*s?"), "SHOT"),
@@ -151,11 +151,11 @@ def _plain(lines: Sequence[Line]) -> ShotProse | None:
     blocks: list[list[str]] = [[]]
     for line in lines:
         kind = line.kind
-        if kind == "BLANK":
+        if kind == LineKind.BLANK:
             if blocks[-1]:
                 blocks.append([])
             continue
-        if kind != "PROSE" or line.arg != line.start:
+        if kind != LineKind.PROSE or line.arg != line.start:
             return None
         body = line.text[line.start : line.end]
         if "@" in body or "[[" in body or _KEYWORD_START.match(body) is not None:
@@ -179,12 +179,14 @@ def read_shot(lines: Sequence[Line], file: str) -> ShotProse:
     note: Span | None = None  # where the open `[[` stands
     blocks: list[list[_Visible]] = [[]]  # paragraphs of visible lines
     for line in lines:
-        if line.kind == "BLANK":
+        if line.kind == LineKind.BLANK:
             if note is None and blocks[-1]:
                 blocks.append([])
             continue
-        position = line.arg if line.kind == "PROSE" else line.start
-        candidate = line.kind == "SETTING" or (line.kind == "PROSE" and line.arg == line.start)
+        position = line.arg if line.kind == LineKind.PROSE else line.start
+        candidate = line.kind == LineKind.SETTING or (
+            line.kind == LineKind.PROSE and line.arg == line.start
+        )
         if note is not None:
             close = line.text.find("]]", position, line.end)
             if close < 0:
@@ -200,7 +202,7 @@ def read_shot(lines: Sequence[Line], file: str) -> ShotProse:
                 )
             )
             continue
-        elif line.kind == "PROSE" and line.arg == line.start:
+        elif line.kind == LineKind.PROSE and line.arg == line.start:
             fixed = wrong_case_directive(line.text[line.start : line.end], scene_too=False)
             if fixed is not None:
                 candidate = False

@@ -41,7 +41,7 @@ from shotc.kling import extension
 from shotc.kling import media_kind as _kind
 from shotc.language.checks import slugify
 from shotc.language.dialogue import shape_of
-from shotc.language.lexer import classify
+from shotc.language.lexer import LineKind, classify
 from shotc.language.media import file_uri
 from shotc.language.prose import wrong_case_directive
 from shotc.language.settings import check
@@ -445,8 +445,8 @@ def _prose_line(paragraph: str) -> str:
     """A paragraph as one prose line, with `!` when it would read as anything but prose."""
     line = _escape(paragraph)
     shape = classify(line, 1)
-    plain = shape is not None and shape.kind == "PROSE" and shape.arg == shape.start
-    if shape is not None and shape.kind == "SETTING" and shape_of(line) is not None:
+    plain = shape is not None and shape.kind == LineKind.PROSE and shape.arg == shape.start
+    if shape is not None and shape.kind == LineKind.SETTING and shape_of(line) is not None:
         return "!" + line  # inside a shot a setting's shape is prose, but this is dialogue
     if plain and wrong_case_directive(line, scene_too=False) is None and shape_of(line) is None:
         return line
