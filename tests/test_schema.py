@@ -16,6 +16,7 @@ from devtools import validatorgen
 from shotc import kling
 from shotc.kling import extension
 from shotc.request.rules import check_request_rules, validate_all
+from shotc.request.types import CreateTaskRequest, KlingElement, MultiShot, RequestInput
 from shotc.request.validation import SchemaViolation, format_path, schema, validate_request
 
 SINGLE: dict[str, Any] = {
@@ -112,6 +113,24 @@ def test_every_object_rejects_unknown_keys() -> None:
     typed = objects(schema())
     assert len(typed) == 4  # root, input, shot, element
     assert all(o.get("additionalProperties") is False for o in typed)
+
+
+@pytest.mark.parametrize(
+    ("typed", "where"),
+    [
+        (CreateTaskRequest, ()),
+        (RequestInput, ("$defs", "input")),
+        (MultiShot, ("$defs", "shot")),
+        (KlingElement, ("$defs", "element")),
+    ],
+    ids=["CreateTaskRequest", "RequestInput", "MultiShot", "KlingElement"],
+)
+def test_request_types_have_the_schemas_keys(typed: Any, where: tuple[str, ...]) -> None:
+    node = schema()
+    for key in where:
+        node = node[key]
+    assert typed.__required_keys__ == set(node.get("required", ()))
+    assert typed.__required_keys__ | typed.__optional_keys__ == set(node["properties"])
 
 
 def test_examples_are_valid() -> None:

@@ -11,7 +11,6 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from shotc.diagnostics import Diagnostic, Span, has_errors, sorted_diagnostics
 from shotc.language.checks import (
@@ -30,6 +29,7 @@ from shotc.language.settings import Value, resolve
 from shotc.language.source import ParsedFile, SourceError, parse_text, read_text
 from shotc.language.syntax import Element, Include, Script, Voice
 from shotc.request.emit import request_for
+from shotc.request.types import CreateTaskRequest
 
 MAX_INCLUDE_DEPTH = 100
 
@@ -54,7 +54,7 @@ class CompiledScene:
     scene_id: str
     script: Path  # absolute path of the .shot file the scene is in
     film_title: str  # the Title setting, or the file stem
-    request: dict[str, Any]  # local media as absolute file:// URIs
+    request: CreateTaskRequest  # local media as absolute file:// URIs
     shots: int
     seconds: int
     mode: str

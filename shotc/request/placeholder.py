@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from shotc.request.validation import SchemaViolation
@@ -43,7 +43,7 @@ def source_of_request(request: object) -> str | None:
     return None
 
 
-def findings(inp: Mapping[str, Any]) -> list[SchemaViolation]:
+def findings(inp: Mapping[str, object]) -> list[SchemaViolation]:
     """What `validate` says about placeholders in a request's input: a note for a first frame
     that `run` fills in; an error for one elsewhere, or one shotc cannot read."""
     from shotc.request.validation import SchemaViolation

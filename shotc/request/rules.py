@@ -15,7 +15,6 @@ note as a first frame (`run` fills it in) and an error anywhere else.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from shotc.kling import CUE as _CUE
 from shotc.kling import CUE_WEIGHT as CUE_LENGTH
@@ -47,7 +46,7 @@ def validate_all(request: object) -> list[SchemaViolation]:
     return sort_violations(found)
 
 
-def check_request_rules(request: Mapping[str, Any]) -> list[SchemaViolation]:
+def check_request_rules(request: Mapping[str, object]) -> list[SchemaViolation]:
     """The Kling rules on a request dict; parts with an unsound structure are skipped."""
     inp = request.get("input")
     if not isinstance(inp, Mapping):
@@ -86,23 +85,24 @@ def _whole(value: object) -> int | None:
     return None
 
 
-def _shots(value: object) -> list[tuple[int, Mapping[str, Any]]]:
+def _shots(value: object) -> list[tuple[int, Mapping[str, object]]]:
     if not isinstance(value, list):
         return []
     return [(i, shot) for i, shot in enumerate(value) if isinstance(shot, Mapping)]
 
 
-def _elements(value: object) -> list[tuple[int, Mapping[str, Any]]]:
+def _elements(value: object) -> list[tuple[int, Mapping[str, object]]]:
     return _shots(value)
 
 
 def _durations(
-    inp: Mapping[str, Any],
-    shots: list[tuple[int, Mapping[str, Any]]],
+    inp: Mapping[str, object],
+    shots: list[tuple[int, Mapping[str, object]]],
     multi: bool,
     out: list[SchemaViolation],
 ) -> None:
-    if not multi or not shots or len(shots) != len(inp.get("multi_prompt") or []):
+    listed = inp.get("multi_prompt")  # a list whenever `shots` has any
+    if not multi or not shots or not isinstance(listed, list) or len(shots) != len(listed):
         return
     seconds = [_whole(shot.get("duration")) for _, shot in shots]
     if any(s is None for s in seconds):
@@ -146,8 +146,8 @@ def _cue_count_length(prompt: str) -> int:
 
 
 def _prompts(
-    inp: Mapping[str, Any],
-    shots: list[tuple[int, Mapping[str, Any]]],
+    inp: Mapping[str, object],
+    shots: list[tuple[int, Mapping[str, object]]],
     out: list[SchemaViolation],
 ) -> None:
     prompt = inp.get("prompt")
@@ -190,22 +190,22 @@ def _control(path: str, text: object, out: list[SchemaViolation]) -> None:
 
 
 def _cues(
-    inp: Mapping[str, Any],
-    shots: list[tuple[int, Mapping[str, Any]]],
-    elements: list[tuple[int, Mapping[str, Any]]],
+    inp: Mapping[str, object],
+    shots: list[tuple[int, Mapping[str, object]]],
+    elements: list[tuple[int, Mapping[str, object]]],
     out: list[SchemaViolation],
 ) -> None:
     raw = inp.get("kling_elements")
     if raw is not None and not isinstance(raw, list):
         return  # no sound list of names to check cues against
-    names = [e["name"] for _, e in elements if isinstance(e.get("name"), str)]
+    names = [name for _, e in elements if isinstance(name := e.get("name"), str)]
     texts: list[tuple[str, str]] = []
-    if isinstance(inp.get("prompt"), str):
-        texts.append(("input.prompt", inp["prompt"]))
+    if isinstance(prompt := inp.get("prompt"), str):
+        texts.append(("input.prompt", prompt))
     texts += [
-        (f"input.multi_prompt[{i}].prompt", s["prompt"])
+        (f"input.multi_prompt[{i}].prompt", text)
         for i, s in shots
-        if isinstance(s.get("prompt"), str)
+        if isinstance(text := s.get("prompt"), str)
     ]
     cued: set[str] = set()
     for path, text in texts:
@@ -236,7 +236,7 @@ def _unknown_cue(name: str, names: list[str]) -> str:
 
 
 def _element_rules(
-    elements: list[tuple[int, Mapping[str, Any]]], out: list[SchemaViolation]
+    elements: list[tuple[int, Mapping[str, object]]], out: list[SchemaViolation]
 ) -> None:
     if len(elements) > MAX_ELEMENTS:
         out.append(
@@ -328,8 +328,8 @@ def _media_problem(url: str, kind: str) -> str | None:
 
 
 def _media(
-    inp: Mapping[str, Any],
-    elements: list[tuple[int, Mapping[str, Any]]],
+    inp: Mapping[str, object],
+    elements: list[tuple[int, Mapping[str, object]]],
     out: list[SchemaViolation],
 ) -> None:
     lists: list[tuple[str, object, str]] = [("input.image_urls", inp.get("image_urls"), "image")]
@@ -349,8 +349,8 @@ def _media(
 
 
 def _frames(
-    inp: Mapping[str, Any],
-    elements: list[tuple[int, Mapping[str, Any]]],
+    inp: Mapping[str, object],
+    elements: list[tuple[int, Mapping[str, object]]],
     multi: bool,
     out: list[SchemaViolation],
 ) -> None:

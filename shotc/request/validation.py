@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from fastjsonschema import JsonSchemaException
 
@@ -28,6 +28,8 @@ from shotc.request._generated_validator import (
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
+
+    from shotc.request.types import CreateTaskRequest
 
 SCHEMA_RESOURCE = "request.schema.json"
 
@@ -74,8 +76,9 @@ def _schema_text() -> str:
 _validate: Callable[[object], object] = _generated
 
 
-def is_valid(request: object) -> bool:
-    """Whether `request` satisfies the schema, by the generated fastjsonschema code."""
+def is_valid(request: object) -> TypeGuard[CreateTaskRequest]:
+    """Whether `request` satisfies the schema, by the generated fastjsonschema code: then it
+    is a CreateTaskRequest (`shotc.request.types`), whatever JSON it was read from."""
     try:
         _validate(request)
     except JsonSchemaException:

@@ -30,7 +30,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from shotc.diagnostics import Span
@@ -47,6 +46,8 @@ from shotc.language.prose import wrong_case_directive
 from shotc.language.settings import check
 from shotc.language.syntax import Setting
 from shotc.request.placeholder import source_of
+from shotc.request.types import CreateTaskRequest, KlingElement
+from shotc.request.validation import is_valid
 from shotc.request.validation import json_type as _json_type
 from shotc.tools import spoken
 
@@ -162,10 +163,11 @@ def decompile(entries: Sequence[Entry]) -> Decompiled:
         result.problems += [
             Problem(entry.file, entry.locate(v.path), v.message, v.code) for v in errors
         ]
-        if errors or not isinstance(entry.request, dict):
+        request = entry.request
+        if errors or not is_valid(request):  # no error: the schema holds, so it is a request
             continue
         title = _unique_title(entry.title, len(scenes) + 1, used_ids)
-        writer = _SceneWriter(entry, title, banned)
+        writer = _SceneWriter(entry, request, title, banned)
         lines = writer.scene()
         written.append((entry, slugify(title, len(scenes) + 1), writer.after))
         result.problems += writer.problems
@@ -235,11 +237,10 @@ def _conflicting_voices(entries: Sequence[Entry]) -> frozenset[str]:
 
     seen: dict[str, set[str | None]] = {}
     for entry in entries:
-        if not isinstance(entry.request, dict) or any(
-            v.is_error for v in validate_all(entry.request)
-        ):
+        request = entry.request
+        if any(v.is_error for v in validate_all(request)) or not is_valid(request):
             continue
-        writer = _SceneWriter(entry, "")
+        writer = _SceneWriter(entry, request, "")
         writer.scene()
         for name, _block, _path in writer.elements:
             seen.setdefault(name, set()).add(writer.voices.get(name))
@@ -265,12 +266,18 @@ def _unique_title(title: str, position: int, used: set[str]) -> str:
 
 
 class _SceneWriter:
-    def __init__(self, entry: Entry, title: str, banned: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        entry: Entry,
+        request: CreateTaskRequest,
+        title: str,
+        banned: frozenset[str] = frozenset(),
+    ) -> None:
         self.banned = banned  # elements whose dialogue is written as prose
         self.entry = entry
         self.title = title
-        self.request: dict[str, Any] = entry.request  # type: ignore[assignment]
-        self.input: dict[str, Any] = self.request["input"]
+        self.request = request  # `entry.request`, known to satisfy the schema
+        self.input = request["input"]
         self.problems: list[Problem] = []
         self.notes: list[Problem] = []
         self.elements: list[tuple[str, str, str]] = []  # (name, ELEMENT block, path)
@@ -414,7 +421,7 @@ class _SceneWriter:
         for i, element in enumerate(given):
             self.declare(element, f"input.kling_elements[{i}]")
 
-    def declare(self, element: dict[str, Any], path: str) -> None:
+    def declare(self, element: KlingElement, path: str) -> None:
         name, description = element["name"], element["description"]
         if description != description.strip() or "\n" in description or "\r" in description:
             self.fail(
@@ -423,10 +430,12 @@ class _SceneWriter:
             )
         elif _CONTROL.search(description):
             self.fail(path + ".description", "a control character cannot be written (E100)")
-        key = "element_input_urls" if "element_input_urls" in element else None
-        kind = "image" if key else "video"
-        key = key or "element_input_video_urls"
-        tokens = [self.reference(u, kind, f"{path}.{key}[{j}]") for j, u in enumerate(element[key])]
+        if "element_input_urls" in element:
+            kind, key, urls = "image", "element_input_urls", element["element_input_urls"]
+        else:
+            kind, key = "video", "element_input_video_urls"
+            urls = element["element_input_video_urls"]
+        tokens = [self.reference(u, kind, f"{path}.{key}[{j}]") for j, u in enumerate(urls)]
         lines = [f"ELEMENT @{name}: {description}", *("  " + token for token in tokens)]
         if name in self.voices:
             lines.append("  Voice: " + _escape(self.voices[name]))
