@@ -45,7 +45,7 @@ def build(text: str) -> list[CreateTaskRequest]:
         path = Path(folder) / "decompiled.shot"
         path.write_text(text, "utf-8")
         result = compile_paths([path])
-    assert result.ok, [d.code + " " + d.message for d in result.diagnostics]
+    assert result.ok, [f"{d.code} {d.message}" for d in result.diagnostics]
     return [scene.request for scene in result.scenes]
 
 

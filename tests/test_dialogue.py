@@ -17,7 +17,7 @@ def compile_text(tmp_path: Path, text: str) -> CompileResult:
     return compile_paths([path], for_build=False)
 
 
-def codes(result: CompileResult) -> list[tuple[str, int, int]]:
+def codes(result: CompileResult) -> list[tuple[str | None, int, int]]:
     return [(d.code, d.span.line, d.span.column) for d in result.diagnostics]
 
 

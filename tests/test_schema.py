@@ -14,10 +14,11 @@ from jsonschema import Draft202012Validator
 
 from devtools import validatorgen
 from shotc import kling
+from shotc.diagnostics import Diagnostic
 from shotc.kling import extension
 from shotc.request.rules import check_request_rules, validate_all
 from shotc.request.types import CreateTaskRequest, KlingElement, MultiShot, RequestInput
-from shotc.request.validation import SchemaViolation, format_path, schema, validate_request
+from shotc.request.validation import format_path, schema, validate_request
 
 SINGLE: dict[str, Any] = {
     "model": "kling-3.0/video",
@@ -76,7 +77,7 @@ def edited(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return request
 
 
-def found(violations: list[SchemaViolation]) -> set[tuple[str, str | None]]:
+def found(violations: list[Diagnostic]) -> set[tuple[str, str | None]]:
     return {(v.path, v.code) for v in violations}
 
 

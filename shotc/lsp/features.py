@@ -265,7 +265,7 @@ def hover(analysis: Analysis, position: lsp.Position) -> lsp.Hover | None:
         if key in SETTING_HELP:
             parts.append(f"**{key.title()}**: {SETTING_HELP[key]}")
     for diag in _diagnostics_at(analysis, line, column + 1):
-        page = explain_page(diag.code)
+        page = explain_page(diag.code) if diag.code else None
         if page:
             parts.append(page)
     if not parts:

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from shotc.diagnostics import Span
+from shotc.diagnostics import Diagnostic, Problems, Span
 from shotc.kling import CONTROL as _CONTROL  # E100 in a source file
 from shotc.kling import CUE as _CUE
 from shotc.kling import HTTP_URL as _HTTP
@@ -56,27 +56,6 @@ _NOWHERE = Span("", 0, 0, 0, 0)
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
-    """Why (part of) a request cannot be decompiled or validated: the input file, the JSON
-    path, what, and the compiler's code for the same rule when there is one."""
-
-    file: str
-    path: str  # `input.multi_prompt[2].duration`; `[1].input...` in an array
-    message: str
-    code: str | None = None
-    severity: str = "error"  # "error", "warning" or "note"
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "file": self.file,
-            "path": self.path,
-            "code": self.code,
-            "severity": self.severity,
-            "message": self.message,
-        }
-
-
-@dataclass(frozen=True, slots=True)
 class Entry:
     """One request found in an input document."""
 
@@ -95,21 +74,29 @@ class Entry:
             return self.prefix
         return self.prefix + (path if path.startswith("[") else "." + path)
 
+    def place(self, problem: Diagnostic) -> Diagnostic:
+        """A problem `validate_all` found in this request, placed in the file."""
+        return problem.located(self.file, self.locate(problem.path))
+
+    def problems(self) -> Problems:
+        """A collector for problems of this request (paths inside it: `locate` them)."""
+        return Problems(self.file)
+
 
 @dataclass(slots=True)
 class Decompiled:
     text: str | None  # None when some request cannot be written
-    problems: list[Problem] = field(default_factory=list)
-    notes: list[Problem] = field(default_factory=list)  # defaults the build will state
+    problems: list[Diagnostic] = field(default_factory=list)  # errors, each with its path
+    notes: list[Diagnostic] = field(default_factory=list)  # defaults the build will state
 
 
-def entries_of(document: object, stem: str, file: str) -> tuple[list[Entry], list[Problem]]:
+def entries_of(document: object, stem: str, file: str) -> tuple[list[Entry], list[Diagnostic]]:
     """The requests in a parsed JSON document: a request object, an array of them, or a
     `recordInfo` answer (or its `data`) whose `param` string holds the request."""
     if not isinstance(document, list):
         return _entry(document, stem, file, "")
     entries: list[Entry] = []
-    problems: list[Problem] = []
+    problems: list[Diagnostic] = []
     for i, item in enumerate(document):
         found, bad = _entry(item, f"{stem} {i + 1}", file, f"[{i}]")
         entries += found
@@ -117,9 +104,11 @@ def entries_of(document: object, stem: str, file: str) -> tuple[list[Entry], lis
     return entries, problems
 
 
-def _entry(item: object, title: str, file: str, at: str) -> tuple[list[Entry], list[Problem]]:
-    def problem(path: str, message: str) -> tuple[list[Entry], list[Problem]]:
-        return [], [Problem(file, Entry(title, file, at, None).locate(path), message)]
+def _entry(item: object, title: str, file: str, at: str) -> tuple[list[Entry], list[Diagnostic]]:
+    def problem(path: str, message: str) -> tuple[list[Entry], list[Diagnostic]]:
+        found = Problems(file)
+        found.error(None, message, Entry(title, file, at, None).locate(path))
+        return [], found
 
     if not isinstance(item, dict):
         what = "a createTask request (an object), an array of them, or a recordInfo answer"
@@ -160,9 +149,7 @@ def decompile(entries: Sequence[Entry]) -> Decompiled:
     for entry in entries:
         found = validate_all(entry.request)
         errors = [v for v in found if v.is_error]
-        result.problems += [
-            Problem(entry.file, entry.locate(v.path), v.message, v.code) for v in errors
-        ]
+        result.problems += [entry.place(v) for v in errors]
         request = entry.request
         if errors or not is_valid(request):  # no error: the schema holds, so it is a request
             continue
@@ -177,14 +164,14 @@ def decompile(entries: Sequence[Entry]) -> Decompiled:
                 elements[name] = block
                 declared_at[name] = f"{entry.file} {entry.locate(path)}"
             elif elements[name] != block:
-                result.problems.append(
-                    Problem(
-                        entry.file,
-                        entry.locate(path),
-                        f"element `{name}` differs from the one in {declared_at[name]}; a "
-                        ".shot file declares each name once: decompile these requests apart",
-                    )
+                found = entry.problems()
+                found.error(
+                    None,
+                    f"element `{name}` differs from the one in {declared_at[name]}; a "
+                    ".shot file declares each name once: decompile these requests apart",
+                    entry.locate(path),
                 )
+                result.problems += found
         scenes.append(lines)
     result.problems += _continuity(written)
     if result.problems:
@@ -193,28 +180,27 @@ def decompile(entries: Sequence[Entry]) -> Decompiled:
     return result
 
 
-def _continuity(written: list[tuple[Entry, str, str | None]]) -> list[Problem]:
+def _continuity(written: list[tuple[Entry, str, str | None]]) -> list[Diagnostic]:
     """`FIRST FRAME after` must name a scene of the script (E210) and make no cycle (E211):
     a request does not carry its own scene's id, only its title (from its file) gives one."""
     ids = [scene_id for _entry, scene_id, _after in written]
     after = {scene_id: source for _entry, scene_id, source in written if source is not None}
-    problems = []
+    problems: list[Diagnostic] = []
     for position, (entry, scene_id, source) in enumerate(written):
+        found = entry.problems()
         if source is None:
             continue
         where = entry.locate("input.image_urls[0]")
         if source not in ids:
-            problems.append(
-                Problem(
-                    entry.file,
-                    where,
-                    f"comes after scene `{source}`, which is none of the scenes written here "
-                    f"({', '.join(f'`{i}`' for i in ids)}); decompile it together with "
-                    f"`{source}.json` (as `build -o DIR` writes them: one file per scene, "
-                    "named by its id)",
-                    "E210",
-                )
+            found.error(
+                "E210",
+                f"comes after scene `{source}`, which is none of the scenes written here "
+                f"({', '.join(f'`{i}`' for i in ids)}); decompile it together with "
+                f"`{source}.json` (as `build -o DIR` writes them: one file per scene, "
+                "named by its id)",
+                where,
             )
+            problems += found
             continue
         seen = [scene_id]
         node: str | None = source
@@ -224,9 +210,8 @@ def _continuity(written: list[tuple[Entry, str, str | None]]) -> list[Problem]:
         # report a cycle once, at the scene that closes it (the latest in the script)
         if node == scene_id and all(ids.index(s) <= position for s in seen):
             chain = " after ".join([*seen, scene_id])
-            problems.append(
-                Problem(entry.file, where, f"a cycle of `FIRST FRAME after`: {chain}", "E211")
-            )
+            found.error("E211", f"a cycle of `FIRST FRAME after`: {chain}", where)
+            problems += found
     return problems
 
 
@@ -278,18 +263,19 @@ class _SceneWriter:
         self.title = title
         self.request = request  # `entry.request`, known to satisfy the schema
         self.input = request["input"]
-        self.problems: list[Problem] = []
-        self.notes: list[Problem] = []
+        self.problems = entry.problems()
+        self.notes = entry.problems()
         self.elements: list[tuple[str, str, str]] = []  # (name, ELEMENT block, path)
         self.voices: dict[str, str] = {}
         self.dialogue: dict[tuple[int, int], str] = {}  # (shot, paragraph) -> dialogue line
         self.after: str | None = None  # the scene id of `FIRST FRAME after`
 
     def fail(self, path: str, message: str, code: str | None = None) -> None:
-        self.problems.append(Problem(self.entry.file, self.entry.locate(path), message, code))
+        """What stands in the way, always an error: W501 too, since the script would drop it."""
+        self.problems.error(code, message, self.entry.locate(path))
 
     def note(self, path: str, message: str) -> None:
-        self.notes.append(Problem(self.entry.file, self.entry.locate(path), message, None, "note"))
+        self.notes.note(None, message, self.entry.locate(path))
 
     def scene(self) -> list[str]:
         inp = self.input
