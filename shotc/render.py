@@ -47,6 +47,8 @@ def render_one(diag: Diagnostic, colour: bool, cache: dict[str, list[str] | None
     def paint(name: str, text: str) -> str:
         return f"{_COLOURS[name]}{text}{_COLOURS['reset']}" if colour else text
 
+    if diag.path:
+        return _request_problem(diag, colour)
     span = diag.span
     gutter = " " * len(str(span.line))
     head = paint(diag.severity, f"{diag.severity}[{diag.code}]") + paint(
@@ -116,13 +118,14 @@ def summary(diags: Sequence[Diagnostic]) -> str:
 def render_request_problems(diags: Sequence[Diagnostic], colour: bool = False) -> str:
     """Problems of JSON requests, two lines each: the severity and code (none when the rule
     has no counterpart in a script) with the message, then the file and the JSON path."""
-    out: list[str] = []
-    for diag in diags:
-        head = f"{diag.severity}[{diag.code}]" if diag.code else diag.severity
-        if colour:
-            head = f"{_COLOURS[diag.severity]}{head}{_COLOURS['reset']}"
-        out.append(f"{head}: {diag.message}\n  --> {diag.span.file}: {diag.path}\n")
-    return "".join(out)
+    return "".join(_request_problem(diag, colour) + "\n" for diag in diags)
+
+
+def _request_problem(diag: Diagnostic, colour: bool) -> str:
+    head = f"{diag.severity}[{diag.code}]" if diag.code else diag.severity
+    if colour:
+        head = f"{_COLOURS[diag.severity]}{head}{_COLOURS['reset']}"
+    return f"{head}: {diag.message}\n  --> {diag.span.file}: {diag.path}"
 
 
 def render_json_lines(diags: Sequence[Diagnostic], *, ensure_ascii: bool = True) -> str:

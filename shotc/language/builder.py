@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from shotc.diagnostics import Diagnostic, Span
+from shotc.diagnostics import Diagnostic, Problems, Span
 from shotc.language.durations import shot_seconds
 from shotc.language.elements import read_element
 from shotc.language.frames import keyword_of, read_frame
@@ -38,7 +38,7 @@ class _Builder:
         self.file = file
         self.stem = stem
         self.has_scenes = has_scenes
-        self.diagnostics: list[Diagnostic] = []
+        self.diagnostics = Problems()
         self.settings: list[Setting] = []
         self.includes: list[Include] = []
         self.elements: list[Element] = []
@@ -50,7 +50,7 @@ class _Builder:
         self.prose_run = False  # inside a paragraph of stray prose already reported
 
     def report(self, code: str, message: str, span: Span, help: str | None = None) -> None:
-        self.diagnostics.append(Diagnostic(code, message, span, help))
+        self.diagnostics.add(code, message, span, help)
 
     # -- loose lines: the title page, a scene's preamble, and what follows an element block
 
