@@ -1,15 +1,22 @@
-"""Diagnostics: the structured error records every stage returns (never raises).
+"""Diagnostics: the one problem record of shotc, and the one way of collecting them.
 
-A diagnostic is a code from the registry (`shotc.codes`), a message, a span and an optional
-help line. Tests assert on code and position; wording is free to improve.
+Every stage returns its problems (never raises): the compiler's (`check`, `build`, the
+editor), `validate`'s and `decompile`'s. A diagnostic is a code from the registry
+(`shotc.codes`; a problem of a JSON request may have none), a message, where it is and an
+optional help line. Where is a span of a source file, or, for a problem in a createTask
+request (`validate`, `decompile`), the request's JSON path (`input.multi_prompt[2].duration`)
+with a span that names only the file. Its severity follows from its code (`severity_of`)
+unless the stage says otherwise: a note, or `decompile` refusing on a warning's rule.
+Tests assert on code and position; wording is free to improve. `shotc.render` prints both.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "note"]
 
 
 def severity_of(code: str | None) -> Severity:
@@ -32,27 +39,48 @@ class Span:
     def point(file: str, line: int, column: int) -> Span:
         return Span(file, line, column, line, column + 1)
 
+    @staticmethod
+    def whole(file: str) -> Span:
+        """A file as a whole, no line in it: where a problem of a JSON request stands (its
+        path says where in the request)."""
+        return Span(file, 0, 0, 0, 0)
+
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
-    code: str
+    code: str | None  # the compiler's always has one; a request's may not
     message: str
     span: Span
     help: str | None = None
+    path: str = ""  # a JSON path (`$` the root): a problem in a request; the span names its file
+    level: Severity | None = None  # None: from the code, as `severity_of` says
 
     @property
     def severity(self) -> Severity:
-        return severity_of(self.code)
+        return self.level or severity_of(self.code)
 
     @property
     def is_error(self) -> bool:
-        return severity_of(self.code) == "error"
+        return (self.level or severity_of(self.code)) == "error"
 
     def sort_key(self) -> tuple[str, int, int, str]:
-        return (self.span.file, self.span.line, self.span.column, self.code)
+        return (self.span.file, self.span.line, self.span.column, self.code or "")
+
+    def located(self, file: str, path: str) -> Diagnostic:
+        """This request problem as found in `file`, at `path` there (a request inside an
+        array or a recordInfo answer is not at the top of its file)."""
+        return dataclasses.replace(self, span=Span.whole(file), path=path)
 
     def to_json(self) -> dict[str, object]:
         s = self.span
+        if self.path:
+            return {
+                "file": s.file,
+                "path": self.path,
+                "code": self.code,
+                "severity": self.severity,
+                "message": self.message,
+            }
         return {
             "code": self.code,
             "severity": self.severity,
@@ -64,6 +92,46 @@ class Diagnostic:
             "end_column": s.end_column,
             "help": self.help,
         }
+
+
+class Problems(list[Diagnostic]):
+    """The one way of collecting diagnostics: a list of them in the order found, with a
+    method per kind. `where` is a source span, or a JSON path for a problem in a request (of
+    the file `file`, "" until the caller places it: `Diagnostic.located`). `add` takes the
+    severity from the code; `error`, `warning` and `note` say it."""
+
+    def __init__(self, file: str = "") -> None:
+        super().__init__()
+        self.file = file
+
+    def add(
+        self,
+        code: str | None,
+        message: str,
+        where: Span | str,
+        help: str | None = None,
+        *,
+        level: Severity | None = None,
+    ) -> None:
+        if isinstance(where, Span):
+            self.append(Diagnostic(code, message, where, help, "", level))
+        else:
+            self.append(Diagnostic(code, message, Span.whole(self.file), help, where, level))
+
+    def error(
+        self, code: str | None, message: str, where: Span | str, help: str | None = None
+    ) -> None:
+        self.add(code, message, where, help, level="error")
+
+    def warning(
+        self, code: str | None, message: str, where: Span | str, help: str | None = None
+    ) -> None:
+        self.add(code, message, where, help, level="warning")
+
+    def note(
+        self, code: str | None, message: str, where: Span | str, help: str | None = None
+    ) -> None:
+        self.add(code, message, where, help, level="note")
 
 
 def sorted_diagnostics(diags: list[Diagnostic]) -> list[Diagnostic]:

@@ -2,8 +2,10 @@
 source line, carets under the span and `= help:`. Colour only when asked (the caller asks
 `shotc.terminal.use_colour`). After SHOWN_PER_CODE diagnostics of one code in one file, the
 rest of them are one line, "and N more E201 in film.shot": a script with a million errors
-stays readable and its output small. Also the JSON-lines form of `check --format json`, which
-keeps every one."""
+stays readable and its output small. A problem in a JSON request (`validate`, `decompile`)
+has no source line to show: it is two lines, `error[E301]: ...` and `--> file: json.path`
+(`render_request_problems`). Also the JSON-lines form of `check --format json` and `validate
+--format json`, which keeps every one."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ _WINDOW = 100  # columns of a long source line shown around the span
 _COLOURS = {
     "error": "\x1b[1;31m",
     "warning": "\x1b[1;33m",
+    "note": "\x1b[1;36m",
     "blue": "\x1b[1;34m",
     "bold": "\x1b[1m",
     "reset": "\x1b[0m",
@@ -44,6 +47,8 @@ def render_one(diag: Diagnostic, colour: bool, cache: dict[str, list[str] | None
     def paint(name: str, text: str) -> str:
         return f"{_COLOURS[name]}{text}{_COLOURS['reset']}" if colour else text
 
+    if diag.path:
+        return _request_problem(diag, colour)
     span = diag.span
     gutter = " " * len(str(span.line))
     head = paint(diag.severity, f"{diag.severity}[{diag.code}]") + paint(
@@ -79,8 +84,8 @@ def render_diagnostics(diags: Sequence[Diagnostic], colour: bool = False) -> str
         return ""
     cache: dict[str, list[str] | None] = {}
     parts: list[str] = []
-    seen: Counter[tuple[str, str]] = Counter()
-    hidden: Counter[str] = Counter()  # codes past the cap in the current file, first first
+    seen: Counter[tuple[str, str | None]] = Counter()
+    hidden: Counter[str | None] = Counter()  # codes past the cap in the current file, first first
     for index, diag in enumerate(diags):
         key = (diag.span.file, diag.code)
         seen[key] += 1
@@ -92,20 +97,39 @@ def render_diagnostics(diags: Sequence[Diagnostic], colour: bool = False) -> str
         if last_of_file and hidden:
             parts += [f"and {n} more {code} in {diag.span.file}" for code, n in hidden.items()]
             hidden.clear()
-    errors = sum(d.is_error for d in diags)
-    warnings = len(diags) - errors
+    return "\n\n".join(parts) + f"\n\n{summary(diags)}\n"
+
+
+def summary(diags: Sequence[Diagnostic]) -> str:
+    """`2 errors, 1 warning`: the counts that are not zero (notes are not counted)."""
+    errors = sum(d.severity == "error" for d in diags)
+    warnings = sum(d.severity == "warning" for d in diags)
 
     def count(n: int, word: str) -> str:
         return f"{n} {word}{'s' * (n != 1)}"
 
-    summary = ", ".join(
+    return ", ".join(
         p
         for p, n in ((count(errors, "error"), errors), (count(warnings, "warning"), warnings))
         if n
     )
-    return "\n\n".join(parts) + f"\n\n{summary}\n"
 
 
-def render_json_lines(diags: Sequence[Diagnostic]) -> str:
-    dumps: Callable[[object], str] = json.dumps
-    return "".join(dumps(d.to_json()) + "\n" for d in diags)
+def render_request_problems(diags: Sequence[Diagnostic], colour: bool = False) -> str:
+    """Problems of JSON requests, two lines each: the severity and code (none when the rule
+    has no counterpart in a script) with the message, then the file and the JSON path."""
+    return "".join(_request_problem(diag, colour) + "\n" for diag in diags)
+
+
+def _request_problem(diag: Diagnostic, colour: bool) -> str:
+    head = f"{diag.severity}[{diag.code}]" if diag.code else diag.severity
+    if colour:
+        head = f"{_COLOURS[diag.severity]}{head}{_COLOURS['reset']}"
+    return f"{head}: {diag.message}\n  --> {diag.span.file}: {diag.path}"
+
+
+def render_json_lines(diags: Sequence[Diagnostic], *, ensure_ascii: bool = True) -> str:
+    """One JSON object a line (`Diagnostic.to_json`). `check` escapes non-ASCII, `validate`
+    writes it as it is (`ensure_ascii=False`): each as it always has."""
+    dumps: Callable[..., str] = json.dumps
+    return "".join(dumps(d.to_json(), ensure_ascii=ensure_ascii) + "\n" for d in diags)

@@ -18,7 +18,7 @@ def _compile(tmp_path: Path, text: str, *, for_build: bool = False) -> CompileRe
     return compile_paths([path], for_build=for_build)
 
 
-def _codes(result: CompileResult) -> list[str]:
+def _codes(result: CompileResult) -> list[str | None]:
     return [d.code for d in result.diagnostics]
 
 

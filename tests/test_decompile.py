@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from shotc.cli import main
 from shotc.language.compiler import compile_paths
 from shotc.request.rules import validate_all
+from shotc.request.types import CreateTaskRequest
 from shotc.tools.decompiler import Entry, decompile, decompile_request, entries_of
 from shotc.tools.formatter import format_text
 
@@ -38,13 +39,13 @@ def _media() -> Iterator[None]:
     shutil.rmtree(MEDIA, ignore_errors=True)
 
 
-def build(text: str) -> list[dict[str, Any]]:
+def build(text: str) -> list[CreateTaskRequest]:
     """The requests a script builds to (it must build without errors)."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "decompiled.shot"
         path.write_text(text, "utf-8")
         result = compile_paths([path])
-    assert result.ok, [d.code + " " + d.message for d in result.diagnostics]
+    assert result.ok, [f"{d.code} {d.message}" for d in result.diagnostics]
     return [scene.request for scene in result.scenes]
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from click.testing import CliRunner
 
 from shotc.cli.group import main
 from shotc.language.compiler import CompileResult, compile_paths
+from shotc.request.types import CreateTaskRequest
 
 
 def compile_text(tmp_path: Path, text: str) -> CompileResult:
@@ -17,11 +17,11 @@ def compile_text(tmp_path: Path, text: str) -> CompileResult:
     return compile_paths([path], for_build=False)
 
 
-def codes(result: CompileResult) -> list[tuple[str, int, int]]:
+def codes(result: CompileResult) -> list[tuple[str | None, int, int]]:
     return [(d.code, d.span.line, d.span.column) for d in result.diagnostics]
 
 
-def only_request(result: CompileResult) -> dict[str, Any]:
+def only_request(result: CompileResult) -> CreateTaskRequest:
     assert result.ok, codes(result)
     (scene,) = result.scenes
     return scene.request

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import importlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ def _build(path: Path) -> CompileResult:
     return result
 
 
-def _validator() -> Callable[[dict[str, Any]], list[str]]:
+def _validator() -> Callable[[Mapping[str, Any]], list[str]]:
     """The project's request validator, or jsonschema with the request schema, or a skip."""
     try:
         validation = importlib.import_module("shotc.request.validation")
@@ -59,7 +59,7 @@ def _validator() -> Callable[[dict[str, Any]], list[str]]:
         validation = None
     if validation is not None and hasattr(validation, "validate_request"):
 
-        def check(request: dict[str, Any]) -> list[str]:
+        def check(request: Mapping[str, Any]) -> list[str]:
             problems = validation.validate_request(request)
             return [
                 f"{getattr(p, 'path', '?')}: {getattr(p, 'message', p)}"
@@ -79,7 +79,7 @@ def _validator() -> Callable[[dict[str, Any]], list[str]]:
     schema = json.loads(schema_path.read_text("utf-8"))
     validator = jsonschema.Draft202012Validator(schema)
 
-    def check_schema(request: dict[str, Any]) -> list[str]:
+    def check_schema(request: Mapping[str, Any]) -> list[str]:
         return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(request)]
 
     return check_schema

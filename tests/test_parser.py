@@ -9,7 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from devtools import parsergen
-from shotc.language.lexer import Line
+from shotc import grammar_path
+from shotc.language import _generated_parser as tables
+from shotc.language.lexer import Line, LineKind
 from shotc.language.parser import Node, parse
 
 TERMINALS = [
@@ -34,8 +36,17 @@ def test_generated_tables_are_fresh() -> None:
     )
 
 
+def test_line_kinds_are_the_grammars_terminals() -> None:
+    text = grammar_path().read_text("utf-8")
+    declared = next(line for line in text.splitlines() if line.startswith("%declare")).split()
+    assert set(declared[1:]) == set(LineKind) == set(TERMINALS)
+    # the tables are keyed by the terminals' names, the values the lexer's kinds equal
+    keys = {key for actions in tables.ACTIONS for key in actions if key.isupper()}
+    assert keys - {"$END"} == {kind.value for kind in LineKind}
+
+
 def _ours(kinds: list[str]) -> Any:
-    lines = [Line(kind, i + 1, "x", 0, 1, 0) for i, kind in enumerate(kinds)]
+    lines = [Line(LineKind(kind), i + 1, "x", 0, 1, 0) for i, kind in enumerate(kinds)]
 
     def shape(node: Node | Line) -> Any:
         if isinstance(node, Line):

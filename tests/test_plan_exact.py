@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 import pytest
@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from shotc.cli.run import plan_command, run_command
 from shotc.diagnostics import Span
 from shotc.language.compiler import CompiledScene
+from shotc.request.types import CreateTaskRequest
 from shotc.run.config import USD_PER_CREDIT, Config, estimate_request
 from shotc.run.ledger_schema import Submission
 from shotc.run.planner import Job
@@ -69,6 +70,11 @@ TITLES = {
     "night-walk": "Night walk",
     "finale": "Finale",
 }
+
+
+def _unread() -> CreateTaskRequest:
+    """An empty request for a job that is shown, never sent (nothing reads it)."""
+    return cast(CreateTaskRequest, {})
 
 
 def write(root: Path, config: str = FAST_CONFIG) -> Path:
@@ -401,7 +407,7 @@ def a_job(
     scene_id: str, *, outcome: str, state: str | None, take: int = 1, now: bool = False
 ) -> Job:
     scene = CompiledScene(
-        scene_id, Path("/f.shot"), "F", {}, 1, 5, "std", False, Span.point("f.shot", 1, 1)
+        scene_id, Path("/f.shot"), "F", _unread(), 1, 5, "std", False, Span.point("f.shot", 1, 1)
     )
     sub = None
     if state is not None:
@@ -412,7 +418,7 @@ def a_job(
         )  # fmt: skip
     job = Job(
         key="k", take=take, ledger_path=Path("/l"), script_name="f.shot", scenes=[scene],
-        request={}, canonical="{}", targets=[], mode="std", sound=False, seconds=5,
+        request=_unread(), canonical="{}", targets=[], mode="std", sound=False, seconds=5,
         est_credits=70.0, plan_state=PlanState.NEW, will_send=now, sub=sub,
     )  # fmt: skip
     job.outcome, job.created_now = Outcome(outcome), now

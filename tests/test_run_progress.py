@@ -7,19 +7,26 @@ import io
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import pytest
 
 from shotc.diagnostics import Span
 from shotc.language.compiler import CompiledScene
+from shotc.request.types import CreateTaskRequest
 from shotc.run.planner import Job
 from shotc.run.progress import Progress, fmt_elapsed, summary_of, visible
 from shotc.run.states import Outcome, PlanState
 
 
+def _unread() -> CreateTaskRequest:
+    """An empty request for a job that is shown, never sent (nothing reads it)."""
+    return cast(CreateTaskRequest, {})
+
+
 def job(scene_id: str) -> Job:
     scene = CompiledScene(
-        scene_id, Path("/f.shot"), "F", {}, 1, 5, "pro", False, Span.point("f.shot", 1, 1)
+        scene_id, Path("/f.shot"), "F", _unread(), 1, 5, "pro", False, Span.point("f.shot", 1, 1)
     )
     return Job(
         key="k",
@@ -27,7 +34,7 @@ def job(scene_id: str) -> Job:
         ledger_path=Path("/l"),
         script_name="f.shot",
         scenes=[scene],
-        request={},
+        request=_unread(),
         canonical="{}",
         targets=[],
         mode="pro",

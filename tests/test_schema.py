@@ -14,9 +14,11 @@ from jsonschema import Draft202012Validator
 
 from devtools import validatorgen
 from shotc import kling
+from shotc.diagnostics import Diagnostic
 from shotc.kling import extension
 from shotc.request.rules import check_request_rules, validate_all
-from shotc.request.validation import SchemaViolation, format_path, schema, validate_request
+from shotc.request.types import CreateTaskRequest, KlingElement, MultiShot, RequestInput
+from shotc.request.validation import format_path, schema, validate_request
 
 SINGLE: dict[str, Any] = {
     "model": "kling-3.0/video",
@@ -75,7 +77,7 @@ def edited(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
     return request
 
 
-def found(violations: list[SchemaViolation]) -> set[tuple[str, str | None]]:
+def found(violations: list[Diagnostic]) -> set[tuple[str, str | None]]:
     return {(v.path, v.code) for v in violations}
 
 
@@ -112,6 +114,24 @@ def test_every_object_rejects_unknown_keys() -> None:
     typed = objects(schema())
     assert len(typed) == 4  # root, input, shot, element
     assert all(o.get("additionalProperties") is False for o in typed)
+
+
+@pytest.mark.parametrize(
+    ("typed", "where"),
+    [
+        (CreateTaskRequest, ()),
+        (RequestInput, ("$defs", "input")),
+        (MultiShot, ("$defs", "shot")),
+        (KlingElement, ("$defs", "element")),
+    ],
+    ids=["CreateTaskRequest", "RequestInput", "MultiShot", "KlingElement"],
+)
+def test_request_types_have_the_schemas_keys(typed: Any, where: tuple[str, ...]) -> None:
+    node = schema()
+    for key in where:
+        node = node[key]
+    assert typed.__required_keys__ == set(node.get("required", ()))
+    assert typed.__required_keys__ | typed.__optional_keys__ == set(node["properties"])
 
 
 def test_examples_are_valid() -> None:

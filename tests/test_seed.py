@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from shotc.diagnostics import Diagnostic
 from shotc.request.rules import validate_all
-from shotc.request.validation import SchemaViolation
 
 SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed"
 
@@ -23,7 +23,7 @@ def load(name: str) -> dict[str, Any]:
     return data
 
 
-def errors(violations: list[SchemaViolation]) -> list[SchemaViolation]:
+def errors(violations: list[Diagnostic]) -> list[Diagnostic]:
     return [v for v in violations if v.is_error]
 
 

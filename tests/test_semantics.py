@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from shotc.language.checks import slugify
 from shotc.language.compiler import CompileResult, compile_paths
+from shotc.request.types import CreateTaskRequest
 
 
 def compile_text(tmp_path: Path, text: str, name: str = "film.shot", **files: str) -> CompileResult:
@@ -19,11 +19,11 @@ def compile_text(tmp_path: Path, text: str, name: str = "film.shot", **files: st
     return compile_paths([path], for_build=False)
 
 
-def codes(result: CompileResult) -> list[tuple[str, int, int]]:
+def codes(result: CompileResult) -> list[tuple[str | None, int, int]]:
     return [(d.code, d.span.line, d.span.column) for d in result.diagnostics]
 
 
-def only_request(result: CompileResult) -> dict[str, Any]:
+def only_request(result: CompileResult) -> CreateTaskRequest:
     assert result.ok, codes(result)
     (scene,) = result.scenes
     return scene.request

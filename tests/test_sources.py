@@ -34,7 +34,7 @@ def shotc(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def codes(path: Path) -> list[tuple[str, int]]:
+def codes(path: Path) -> list[tuple[str | None, int]]:
     return [(d.code, d.span.line) for d in compile_paths([path], for_build=False).diagnostics]
 
 

@@ -20,12 +20,18 @@ from pathlib import Path
 import click
 
 from shotc.cli.options import fail, failure, files_argument, format_option, say
+from shotc.diagnostics import Diagnostic, Problems
 from shotc.exits import ExitCode
 from shotc.language.compiler import CompilerBug, CompileResult, ScriptReadError, compile_paths
 from shotc.language.source import SourceError, decode, read_stream, read_text
-from shotc.render import render_diagnostics
+from shotc.render import (
+    render_diagnostics,
+    render_json_lines,
+    render_request_problems,
+    summary,
+)
 from shotc.terminal import use_colour
-from shotc.tools.decompiler import Entry, Problem, decompile, entries_of
+from shotc.tools.decompiler import Entry, decompile, entries_of
 from shotc.tools.formatter import format_text
 
 STDIN = "-"
@@ -171,7 +177,7 @@ def _write_through(target: Path, data: bytes) -> None:
 # -- requests in, for decompile and validate ------------------------------------------------
 
 
-def _load(path: Path) -> tuple[list[Entry], list[Problem]]:
+def _load(path: Path) -> tuple[list[Entry], list[Diagnostic]]:
     """The requests in a JSON file. OSError/SourceError when it cannot be read."""
     file = _STDIN_NAME if str(path) == STDIN else str(path)
     stem = "stdin" if str(path) == STDIN else path.stem
@@ -179,31 +185,17 @@ def _load(path: Path) -> tuple[list[Entry], list[Problem]]:
     try:
         document = json.loads(text)
     except ValueError as exc:
-        return [], [Problem(file, "$", f"not JSON: {exc}")]
+        found = Problems(file)
+        found.error(None, f"not JSON: {exc}", "$")
+        return [], found
     return entries_of(document, stem, file)
 
 
-def _report(problems: list[Problem], as_json: bool) -> None:
+def _report(problems: list[Diagnostic], as_json: bool) -> None:
     if as_json:
-        for p in problems:
-            sys.stdout.write(json.dumps(p.to_json(), ensure_ascii=False) + "\n")
+        sys.stdout.write(render_json_lines(problems, ensure_ascii=False))
         return
-    colour = use_colour(sys.stderr)
-    paint = {"error": "\x1b[1;31m", "warning": "\x1b[1;33m", "note": "\x1b[1;36m"}
-    for p in problems:
-        head = f"{p.severity}[{p.code}]" if p.code else p.severity
-        if colour:
-            head = f"{paint[p.severity]}{head}\x1b[0m"
-        sys.stderr.write(f"{head}: {p.message}\n  --> {p.file}: {p.path}\n")
-
-
-def _summary(problems: list[Problem]) -> str:
-    errors = sum(p.severity == "error" for p in problems)
-    warnings = sum(p.severity == "warning" for p in problems)
-    parts = [
-        f"{n} {word}{'s' * (n != 1)}" for n, word in ((errors, "error"), (warnings, "warning"))
-    ]
-    return ", ".join(part for part, n in zip(parts, (errors, warnings), strict=True) if n)
+    sys.stderr.write(render_request_problems(problems, use_colour(sys.stderr)))
 
 
 # -- decompile -----------------------------------------------------------------------------
@@ -228,7 +220,7 @@ def decompile_command(files: tuple[Path, ...], out_file: Path | None) -> None:
     left out.
     """
     entries: list[Entry] = []
-    problems: list[Problem] = []
+    problems: list[Diagnostic] = []
     for path in files:
         try:
             found, bad = _load(path)
@@ -241,7 +233,7 @@ def decompile_command(files: tuple[Path, ...], out_file: Path | None) -> None:
         problems = result.problems
     if problems or result is None or result.text is None:
         _report(problems, as_json=False)
-        say(f"shotc: cannot decompile: {_summary(problems)}")
+        say(f"shotc: cannot decompile: {summary(problems)}")
         sys.exit(ExitCode.ERRORS)
     _report(result.notes, as_json=False)
     if out_file is None:
@@ -271,7 +263,7 @@ def validate_command(files: tuple[Path, ...], fmt: str) -> None:
     from shotc.request.rules import validate_all
 
     status = ExitCode.OK
-    found: list[Problem] = []
+    found: list[Diagnostic] = []
     for path in files:
         try:
             entries, bad = _load(path)
@@ -280,17 +272,14 @@ def validate_command(files: tuple[Path, ...], fmt: str) -> None:
             continue
         mine = list(bad)
         for entry in entries:
-            mine += [
-                Problem(entry.file, entry.locate(v.path), v.message, v.code, v.severity)
-                for v in validate_all(entry.request)
-            ]
+            mine += [entry.place(v) for v in validate_all(entry.request)]
         found += mine
         _report(mine, as_json=fmt == "json")
         if fmt == "human" and not any(p.severity == "error" for p in mine):
             count = f"{len(entries)} request{'s' * (len(entries) != 1)}"
             say(f"{path}: valid ({count})")
     if fmt == "human" and found:
-        say(_summary(found))
+        say(summary(found))
     if any(p.severity == "error" for p in found):
         status = max(status, ExitCode.ERRORS)
     sys.exit(status)

@@ -10,6 +10,7 @@ a long script each time would be the slowest thing it does.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ class CompiledScript:
     files: tuple[Path, ...]  # the script and everything it includes
 
 
-def _shots(request: dict[str, Any]) -> tuple[ShotInfo, ...]:
+def _shots(request: Mapping[str, Any]) -> tuple[ShotInfo, ...]:
     body = request.get("input", {})
     if body.get("multi_shots"):
         return tuple(
@@ -80,7 +81,7 @@ def _shots(request: dict[str, Any]) -> tuple[ShotInfo, ...]:
     return (ShotInfo(int(str(body.get("duration", "0"))), str(body.get("prompt", ""))),)
 
 
-def _frames(request: dict[str, Any], written: list[tuple[str, str]]) -> tuple[FrameInfo, ...]:
+def _frames(request: Mapping[str, Any], written: list[tuple[str, str]]) -> tuple[FrameInfo, ...]:
     """Frames in `image_urls` order (first, then last), labelled as the script wrote them."""
     urls = request.get("input", {}).get("image_urls") or []
     out = []

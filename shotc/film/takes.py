@@ -40,7 +40,7 @@ read raises `shotc.run.errors.LocalIOError` (exit 4).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -308,7 +308,7 @@ def scene_takes(
     return out
 
 
-def prompt_of(request: dict[str, Any]) -> str:
+def prompt_of(request: Mapping[str, Any]) -> str:
     """The compiled prompt of a request (a multi-shot scene's shots joined by ` | `)."""
     body = request.get("input") or {}
     if isinstance(body.get("prompt"), str):

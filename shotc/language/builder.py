@@ -9,15 +9,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from shotc.diagnostics import Diagnostic, Span
+from shotc.diagnostics import Diagnostic, Problems, Span
 from shotc.language.durations import shot_seconds
 from shotc.language.elements import read_element
 from shotc.language.frames import keyword_of, read_frame
-from shotc.language.lexer import Line
+from shotc.language.lexer import Line, LineKind
 from shotc.language.parser import Node
 from shotc.language.prose import line_span, shot_prose, wrong_case_directive
 from shotc.language.syntax import Element, Frame, Include, Scene, Script, Setting, Shot
 
+_FRAMES = frozenset({LineKind.FIRST_FRAME, LineKind.LAST_FRAME})
 # Fountain's scene headings (`INT. FLAT - MORNING`): a writer meant a SCENE
 _HEADING = re.compile(r"(?i)(?:int\.?/ext|i/e|int|ext|est)[. ]\s*\S")
 
@@ -37,7 +38,7 @@ class _Builder:
         self.file = file
         self.stem = stem
         self.has_scenes = has_scenes
-        self.diagnostics: list[Diagnostic] = []
+        self.diagnostics = Problems()
         self.settings: list[Setting] = []
         self.includes: list[Include] = []
         self.elements: list[Element] = []
@@ -49,15 +50,15 @@ class _Builder:
         self.prose_run = False  # inside a paragraph of stray prose already reported
 
     def report(self, code: str, message: str, span: Span, help: str | None = None) -> None:
-        self.diagnostics.append(Diagnostic(code, message, span, help))
+        self.diagnostics.add(code, message, span, help)
 
     # -- loose lines: the title page, a scene's preamble, and what follows an element block
 
     def loose(self, line: Line) -> None:
         kind = line.kind
-        if kind != "PROSE":
+        if kind != LineKind.PROSE:
             self.prose_run = False
-        if kind == "BLANK":
+        if kind == LineKind.BLANK:
             return
         if self.place == "stray":
             # language.md §5: the lines from a stray SHOT up to the first SCENE are skipped
@@ -65,13 +66,13 @@ class _Builder:
             return
         if self.place == "title":
             self.library_lines.add(line.number)
-        if kind == "PROSE":
+        if kind == LineKind.PROSE:
             self.stray_prose(line)
-        elif kind == "SETTING":
+        elif kind == LineKind.SETTING:
             self.setting(line)
-        elif kind in ("FIRST_FRAME", "LAST_FRAME"):
+        elif kind in _FRAMES:
             self.frame(line)
-        elif kind == "INCLUDE":
+        elif kind == LineKind.INCLUDE:
             if self.place == "title":
                 self.include(line)
             else:
@@ -81,7 +82,7 @@ class _Builder:
                     "`SCENE` or `SHOT`",
                     line_span(line, self.file),
                 )
-        elif kind == "REFERENCE":
+        elif kind == LineKind.REFERENCE:
             self.report(
                 "E105",
                 "a media reference outside an element block",

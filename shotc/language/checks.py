@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from shotc.diagnostics import Diagnostic
+from shotc.diagnostics import Problems
 from shotc.kling import (
     CUE_WEIGHT,
     MAX_ELEMENTS,
@@ -88,20 +88,18 @@ class MediaChecker:
         return self._sizes[path]
 
     def check(
-        self, ref: Reference, base: Path, diags: list[Diagnostic], frame: bool = False
+        self, ref: Reference, base: Path, diags: Problems, frame: bool = False
     ) -> tuple[str | None, str | None]:
         """(kind, url) or (None, None) when the reference has an error."""
         kind, why = media.kind_of(ref)
         if why is None and frame and kind == "video":
             why = "a frame must be a JPG or PNG image"
         if why is not None or kind is None:
-            diags.append(
-                Diagnostic(
-                    "E402",
-                    f"unsupported media `{ref.target}`: {why}",
-                    ref.span,
-                    "images: .jpg .jpeg .png; element videos: .mp4 .mov",
-                )
+            diags.add(
+                "E402",
+                f"unsupported media `{ref.target}`: {why}",
+                ref.span,
+                "images: .jpg .jpeg .png; element videos: .mp4 .mov",
             )
             return None, None
         if media.is_url(ref.target):
@@ -109,30 +107,26 @@ class MediaChecker:
         path = media.local_path(ref, base)
         size = self.size(path)
         if size is None:
-            diags.append(
-                Diagnostic(
-                    "E401",
-                    _not_a_file(path),
-                    ref.span,
-                    "paths are relative to the file that names them",
-                )
+            diags.add(
+                "E401",
+                _not_a_file(path),
+                ref.span,
+                "paths are relative to the file that names them",
             )
             return None, None
         if kind == "image" and size > media.MAX_IMAGE_BYTES:
-            diags.append(
-                Diagnostic(
-                    "E403",
-                    f"image is {size:,} bytes; kie.ai accepts at most 10 MiB (10,485,760 bytes)",
-                    ref.span,
-                    "resize or recompress it",
-                )
+            diags.add(
+                "E403",
+                f"image is {size:,} bytes; kie.ai accepts at most 10 MiB (10,485,760 bytes)",
+                ref.span,
+                "resize or recompress it",
             )
             return None, None
         return kind, media.file_uri(path)
 
 
 def check_element(
-    element: Element, base: Path, checker: MediaChecker, diags: list[Diagnostic]
+    element: Element, base: Path, checker: MediaChecker, diags: Problems
 ) -> ResolvedElement | None:
     found: list[tuple[str, str]] = []
     ok = element.header_ok and element.block_ok
@@ -147,14 +141,12 @@ def check_element(
     images = [url for kind, url in found if kind == "image"]
     videos = [url for kind, url in found if kind == "video"]
     if videos:
-        diags.append(
-            Diagnostic(
-                "W504",
-                f"`@{element.name}` is a video element",
-                element.span,
-                "kie.ai documented video elements, then dropped them from its "
-                "docs; 2 to 4 images are the safe choice",
-            )
+        diags.add(
+            "W504",
+            f"`@{element.name}` is a video element",
+            element.span,
+            "kie.ai documented video elements, then dropped them from its "
+            "docs; 2 to 4 images are the safe choice",
         )
     if not ok:
         return None
@@ -167,13 +159,11 @@ def check_element(
     else:
         kind = "video" if videos else "image"
         return ResolvedElement(element.name, element.description, kind, tuple(videos or images))
-    diags.append(
-        Diagnostic(
-            "E305",
-            f"element `@{element.name}` {problem}",
-            element.span,
-            "give 2 to 4 JPG/PNG images, or exactly 1 MP4/MOV video",
-        )
+    diags.add(
+        "E305",
+        f"element `@{element.name}` {problem}",
+        element.span,
+        "give 2 to 4 JPG/PNG images, or exactly 1 MP4/MOV video",
     )
     return None
 
@@ -192,7 +182,7 @@ class SceneContext:
 
 
 def check_scene(
-    scene: Scene, scene_id: str, ctx: SceneContext, diags: list[Diagnostic]
+    scene: Scene, scene_id: str, ctx: SceneContext, diags: Problems
 ) -> ResolvedScene | None:
     settings = dict(ctx.file_settings)
     settings.update(resolve(scene.settings, diags))
@@ -204,24 +194,20 @@ def check_scene(
         _prompt(shot, prompt, cues, multi, diags)
     elements = _cues([cues for _prompt_text, cues in composed], ctx, diags)
     if elements and frames is not None and not frames:
-        diags.append(
-            Diagnostic(
-                "W503",
-                "this scene cues elements but has no `FIRST FRAME`",
-                scene.span,
-                "kie.ai's docs ask for a first frame when elements "
-                "are referenced; add `FIRST FRAME image.png` to the preamble",
-            )
+        diags.add(
+            "W503",
+            "this scene cues elements but has no `FIRST FRAME`",
+            scene.span,
+            "kie.ai's docs ask for a first frame when elements "
+            "are referenced; add `FIRST FRAME image.png` to the preamble",
         )
     sound = settings.get("sound")
     if multi and sound is not None and sound.value is False:
-        diags.append(
-            Diagnostic(
-                "W502",
-                "`Sound: off` applies to a multi-shot scene",
-                sound.setting.span,
-                "kie.ai generates multi-shot video with sound; `false` is sent but may be refused",
-            )
+        diags.add(
+            "W502",
+            "`Sound: off` applies to a multi-shot scene",
+            sound.setting.span,
+            "kie.ai generates multi-shot video with sound; `false` is sent but may be refused",
         )
     sent = sound_sent(scene, multi, settings.get("sound"), diags)
     if frames is None or elements is None or not scene.shots:
@@ -233,20 +219,18 @@ def check_scene(
 
 
 def _frames(
-    scene: Scene, multi: bool, ctx: SceneContext, diags: list[Diagnostic]
+    scene: Scene, multi: bool, ctx: SceneContext, diags: Problems
 ) -> tuple[str, ...] | None:
     first = last = None
     ok = True
     for frame in scene.frames:
         keyword = "FIRST FRAME" if frame.which == "first" else "LAST FRAME"
         if (first if frame.which == "first" else last) is not None:
-            diags.append(
-                Diagnostic(
-                    "E309",
-                    f"a second `{keyword}` in this scene",
-                    frame.span,
-                    "a scene has one first frame and one last frame",
-                )
+            diags.add(
+                "E309",
+                f"a second `{keyword}` in this scene",
+                frame.span,
+                "a scene has one first frame and one last frame",
             )
             ok = False
             continue
@@ -262,24 +246,20 @@ def _frames(
         else:
             last = url or ""
             if multi:
-                diags.append(
-                    Diagnostic(
-                        "E307",
-                        "`LAST FRAME` in a multi-shot scene",
-                        frame.span,
-                        "kie.ai takes only a first frame for multi-shot video",
-                    )
+                diags.add(
+                    "E307",
+                    "`LAST FRAME` in a multi-shot scene",
+                    frame.span,
+                    "kie.ai takes only a first frame for multi-shot video",
                 )
                 ok = False
     if last is not None and first is None:
         span = next(f.span for f in scene.frames if f.which == "last")
-        diags.append(
-            Diagnostic(
-                "E308",
-                "`LAST FRAME` without `FIRST FRAME`",
-                span,
-                "add `FIRST FRAME image.png` above it",
-            )
+        diags.add(
+            "E308",
+            "`LAST FRAME` without `FIRST FRAME`",
+            span,
+            "add `FIRST FRAME image.png` above it",
         )
         ok = False
     if not ok:
@@ -287,67 +267,54 @@ def _frames(
     return tuple(url for url in (first, last) if url)
 
 
-def _durations(scene: Scene, diags: list[Diagnostic]) -> None:
+def _durations(scene: Scene, diags: Problems) -> None:
     shots = scene.shots
     if not shots:
         if not scene.implicit:
-            diags.append(
-                Diagnostic(
-                    "E313",
-                    "this scene has no `SHOT`",
-                    scene.span,
-                    "add `SHOT 5s` and its prose below the preamble",
-                )
+            diags.add(
+                "E313",
+                "this scene has no `SHOT`",
+                scene.span,
+                "add `SHOT 5s` and its prose below the preamble",
             )
         return
     if len(shots) > MAX_SHOTS:
-        diags.append(
-            Diagnostic(
-                "E303",
-                f"{len(shots)} shots in one scene; kie.ai takes at most 5",
-                shots[MAX_SHOTS].span,
-                "split the scene in two",
-            )
+        diags.add(
+            "E303",
+            f"{len(shots)} shots in one scene; kie.ai takes at most 5",
+            shots[MAX_SHOTS].span,
+            "split the scene in two",
         )
     if len(shots) > 1:
         for shot in shots:
             if shot.seconds is not None and not MIN_SHOT <= shot.seconds <= MAX_SHOT:
-                diags.append(
-                    Diagnostic(
-                        "E302",
-                        f"a shot of {shot.seconds} s; in a multi-shot "
-                        "scene each shot lasts 1 to 12 s",
-                        shot.span,
-                        f"write `SHOT {max(MIN_SHOT, min(shot.seconds, MAX_SHOT))}s`, or split "
-                        "the scene",
-                    )
+                diags.add(
+                    "E302",
+                    f"a shot of {shot.seconds} s; in a multi-shot scene each shot lasts 1 to 12 s",
+                    shot.span,
+                    f"write `SHOT {max(MIN_SHOT, min(shot.seconds, MAX_SHOT))}s`, or split "
+                    "the scene",
                 )
     if all(shot.seconds is not None for shot in shots):
         total = sum(shot.seconds or 0 for shot in shots)
         if not MIN_TOTAL <= total <= MAX_TOTAL:
-            diags.append(
-                Diagnostic(
-                    "E301",
-                    f"the scene lasts {total} s; kie.ai makes 3 to 15 s",
-                    scene.span,
-                    "change the shot durations so they add up to 3 to 15 seconds",
-                )
+            diags.add(
+                "E301",
+                f"the scene lasts {total} s; kie.ai makes 3 to 15 s",
+                scene.span,
+                "change the shot durations so they add up to 3 to 15 seconds",
             )
 
 
-def _prompt(
-    shot: Shot, prompt: str, cues: tuple[Cue, ...], multi: bool, diags: list[Diagnostic]
-) -> None:
+def _prompt(shot: Shot, prompt: str, cues: tuple[Cue, ...], multi: bool, diags: Problems) -> None:
     if not prompt:
         if shot.unclosed_note:
             return  # its text is inside the unclosed note: E103 says it all
-        diags.append(
-            Diagnostic(
-                "E311",
-                "this shot has no prose",
-                shot.span,
-                "describe the shot on the lines below `SHOT`",
-            )
+        diags.add(
+            "E311",
+            "this shot has no prose",
+            shot.span,
+            "describe the shot on the lines below `SHOT`",
         )
     elif multi:
         # kie.ai counts each cue as 37 characters; a cue name longer than 36 would make the
@@ -355,28 +322,24 @@ def _prompt(
         weighted = len(prompt) + sum(CUE_WEIGHT - 1 - len(c.name) for c in cues)
         weight = max(weighted, len(prompt))
         if weight > MAX_MULTI_PROMPT:
-            diags.append(
-                Diagnostic(
-                    "E306",
-                    f"the prompt counts {weight} characters (each cue "
-                    "counts 37); a multi-shot prompt takes at most 500",
-                    shot.span,
-                    "shorten the prose, or drop a cue",
-                )
+            diags.add(
+                "E306",
+                f"the prompt counts {weight} characters (each cue "
+                "counts 37); a multi-shot prompt takes at most 500",
+                shot.span,
+                "shorten the prose, or drop a cue",
             )
     elif len(prompt) > MAX_SINGLE_PROMPT:
-        diags.append(
-            Diagnostic(
-                "E310",
-                f"the prompt has {len(prompt)} characters; kie.ai takes at most 2500",
-                shot.span,
-                "shorten the prose",
-            )
+        diags.add(
+            "E310",
+            f"the prompt has {len(prompt)} characters; kie.ai takes at most 2500",
+            shot.span,
+            "shorten the prose",
         )
 
 
 def _cues(
-    shots: list[tuple[Cue, ...]], ctx: SceneContext, diags: list[Diagnostic]
+    shots: list[tuple[Cue, ...]], ctx: SceneContext, diags: Problems
 ) -> tuple[ResolvedElement, ...] | None:
     order: list[str] = []
     ok = True
@@ -387,26 +350,22 @@ def _cues(
                 guess = ctx.guesses.guess(cue.name, ctx.elements)
                 if guess is None and ctx.include_failed:
                     continue  # it may be declared in the file that failed to include (E404)
-                diags.append(
-                    Diagnostic(
-                        "E201",
-                        f"`@{cue.name}` names no declared element",
-                        cue.span,
-                        f"did you mean `@{guess}`?"
-                        if guess
-                        else f"declare it: `ELEMENT @{cue.name}: description`",
-                    )
+                diags.add(
+                    "E201",
+                    f"`@{cue.name}` names no declared element",
+                    cue.span,
+                    f"did you mean `@{guess}`?"
+                    if guess
+                    else f"declare it: `ELEMENT @{cue.name}: description`",
                 )
             elif cue.name not in order:
                 order.append(cue.name)
                 if len(order) == MAX_ELEMENTS + 1:
-                    diags.append(
-                        Diagnostic(
-                            "E304",
-                            "more than 3 elements cued in one scene",
-                            cue.span,
-                            "kie.ai takes at most 3 elements per request; split the scene",
-                        )
+                    diags.add(
+                        "E304",
+                        "more than 3 elements cued in one scene",
+                        cue.span,
+                        "kie.ai takes at most 3 elements per request; split the scene",
                     )
                     ok = False
     resolved = [ctx.elements[name] for name in order[:MAX_ELEMENTS]]
@@ -415,19 +374,17 @@ def _cues(
     return tuple(r for r in resolved if r is not None)
 
 
-def unused_elements(script: Script, cued: set[str], diags: list[Diagnostic]) -> None:
+def unused_elements(script: Script, cued: set[str], diags: Problems) -> None:
     """W501 for this file's declarations that no prompt of the file cues."""
     if not script.has_shots:
         return
     for element in script.elements:
         if element.header_ok and element.name is not None and element.name not in cued:
-            diags.append(
-                Diagnostic(
-                    "W501",
-                    f"`@{element.name}` is declared but never cued",
-                    element.span,
-                    f"cue it in a shot with `@{element.name}`, or remove it",
-                )
+            diags.add(
+                "W501",
+                f"`@{element.name}` is declared but never cued",
+                element.span,
+                f"cue it in a shot with `@{element.name}`, or remove it",
             )
 
 
@@ -446,18 +403,15 @@ def cued_names(scenes: Sequence[Scene], voices: dict[str, Voice] | None = None) 
 MAX_SCENE_ID = 120
 
 
-def check_scene_id(scene: Scene, scene_id: str, diags: list[Diagnostic]) -> None:
+def check_scene_id(scene: Scene, scene_id: str, diags: Problems) -> None:
     """E214 for a scene id too long to name its clips, at the SCENE line (first SHOT line)."""
     if len(scene_id) <= MAX_SCENE_ID:
         return
-    diags.append(
-        Diagnostic(
-            "E214",
-            f"the scene id `{scene_id[:40]}…` is {len(scene_id)} characters long, "
-            f"over {MAX_SCENE_ID}",
-            scene.span,
-            "rename the file (its stem is the scene id), or add a shorter `SCENE` line"
-            if scene.implicit
-            else "shorten the title: the scene id names its clips' files",
-        )
+    diags.add(
+        "E214",
+        f"the scene id `{scene_id[:40]}…` is {len(scene_id)} characters long, over {MAX_SCENE_ID}",
+        scene.span,
+        "rename the file (its stem is the scene id), or add a shorter `SCENE` line"
+        if scene.implicit
+        else "shorten the title: the scene id names its clips' files",
     )

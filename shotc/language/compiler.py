@@ -11,9 +11,8 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from shotc.diagnostics import Diagnostic, Span, has_errors, sorted_diagnostics
+from shotc.diagnostics import Diagnostic, Problems, Span, has_errors, sorted_diagnostics
 from shotc.language.checks import (
     MediaChecker,
     ResolvedElement,
@@ -30,6 +29,7 @@ from shotc.language.settings import Value, resolve
 from shotc.language.source import ParsedFile, SourceError, parse_text, read_text
 from shotc.language.syntax import Element, Include, Script, Voice
 from shotc.request.emit import request_for
+from shotc.request.types import CreateTaskRequest
 
 MAX_INCLUDE_DEPTH = 100
 
@@ -54,7 +54,7 @@ class CompiledScene:
     scene_id: str
     script: Path  # absolute path of the .shot file the scene is in
     film_title: str  # the Title setting, or the file stem
-    request: dict[str, Any]  # local media as absolute file:// URIs
+    request: CreateTaskRequest  # local media as absolute file:// URIs
     shots: int
     seconds: int
     mode: str
@@ -98,7 +98,7 @@ class _Session:
         self.own_settings: dict[Path, dict[str, Value]] = {}
         self.elements: dict[int, ResolvedElement | None] = {}
         self.media = MediaChecker()
-        self.diagnostics: list[Diagnostic] = []
+        self.diagnostics = Problems()
         self.scene_ids: dict[str, Span] = {}
         self.top_level: set[Path] = set()
         self.pending_e305: list[tuple[Diagnostic, frozenset[int]]] = []
@@ -157,34 +157,28 @@ class _Session:
             return target  # expanded already in this walk: nothing more to read or check
         shown = os.path.normpath(os.path.join(os.path.dirname(display), item.path))
         if len(stack) > MAX_INCLUDE_DEPTH:
-            self.diagnostics.append(
-                Diagnostic(
-                    "E404",
-                    f"includes nested more than {MAX_INCLUDE_DEPTH} deep",
-                    item.span,
-                    "flatten the chain of INCLUDEs",
-                )
+            self.diagnostics.add(
+                "E404",
+                f"includes nested more than {MAX_INCLUDE_DEPTH} deep",
+                item.span,
+                "flatten the chain of INCLUDEs",
             )
             return None
         if target in stack:
             chain = " → ".join([*(p.name for p in stack[stack.index(target) :]), target.name])
-            self.diagnostics.append(
-                Diagnostic(
-                    "E404",
-                    f"include cycle: {chain}",
-                    item.span,
-                    "remove one of the INCLUDEs of the cycle",
-                )
+            self.diagnostics.add(
+                "E404",
+                f"include cycle: {chain}",
+                item.span,
+                "remove one of the INCLUDEs of the cycle",
             )
             return None
         if self.load(target, shown, library=target not in self.top_level) is None:
-            self.diagnostics.append(
-                Diagnostic(
-                    "E404",
-                    f"cannot include `{item.path}`: {self.unreadable[target]}",
-                    item.span,
-                    _missing_help(target, item.path),
-                )
+            self.diagnostics.add(
+                "E404",
+                f"cannot include `{item.path}`: {self.unreadable[target]}",
+                item.span,
+                _missing_help(target, item.path),
             )
             return None
         return target
@@ -192,7 +186,7 @@ class _Session:
     def resolved_element(self, element: Element, base: Path) -> ResolvedElement | None:
         key = id(element)
         if key not in self.elements:
-            found: list[Diagnostic] = []
+            found = Problems()
             self.elements[key] = check_element(element, base, self.media, found)
             for diag in found:
                 if diag.code == "E305":
@@ -221,13 +215,11 @@ class _Session:
             if element.name is None:
                 continue
             if element.name in declared:
-                self.diagnostics.append(
-                    Diagnostic(
-                        "E202",
-                        f"element `@{element.name}` is declared twice",
-                        element.name_span,
-                        "rename one of them; names are unique across a file and its includes",
-                    )
+                self.diagnostics.add(
+                    "E202",
+                    f"element `@{element.name}` is declared twice",
+                    element.name_span,
+                    "rename one of them; names are unique across a file and its includes",
                 )
             else:
                 declared[element.name] = resolved
@@ -244,13 +236,11 @@ class _Session:
         for scene, scene_id in zip(script.scenes, ids, strict=True):
             if scene_id in self.scene_ids:
                 first = self.scene_ids[scene_id]
-                self.diagnostics.append(
-                    Diagnostic(
-                        "E205",
-                        f"a second scene with the id `{scene_id}`",
-                        scene.span,
-                        f"the first is at {first.file}:{first.line}; rename one of them",
-                    )
+                self.diagnostics.add(
+                    "E205",
+                    f"a second scene with the id `{scene_id}`",
+                    scene.span,
+                    f"the first is at {first.file}:{first.line}; rename one of them",
                 )
             else:
                 self.scene_ids[scene_id] = scene.span
@@ -277,13 +267,11 @@ class _Session:
             )
         unused_elements(script, cued_names(script.scenes, voices), self.diagnostics)
         if for_build and not script.has_shots:
-            self.diagnostics.append(
-                Diagnostic(
-                    "E312",
-                    "this file has no shots: there is nothing to build",
-                    Span.point(script.path, 1, 1),
-                    "add a `SHOT 5s` with prose, or INCLUDE this file from a script",
-                )
+            self.diagnostics.add(
+                "E312",
+                "this file has no shots: there is nothing to build",
+                Span.point(script.path, 1, 1),
+                "add a `SHOT 5s` with prose, or INCLUDE this file from a script",
             )
 
 

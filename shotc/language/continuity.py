@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from shotc.diagnostics import Diagnostic
+from shotc.diagnostics import Diagnostic, Problems
 from shotc.language.checks import slug
 from shotc.language.syntax import After, Frame, Scene
 
@@ -29,9 +29,7 @@ def after_frame(scene: Scene) -> tuple[Frame, After] | None:
     return first, first.reference
 
 
-def resolve_after(
-    scenes: Sequence[Scene], ids: Sequence[str], diags: list[Diagnostic]
-) -> dict[int, str]:
+def resolve_after(scenes: Sequence[Scene], ids: Sequence[str], diags: Problems) -> dict[int, str]:
     """For each scene (by index) whose first frame comes after a scene that exists and is not
     in a cycle with it, the id of that scene. `ids` are the scenes' ids, in file order."""
     by_id: dict[str, int] = {}
@@ -77,7 +75,7 @@ def _unknown(after: After, name_slug: str, ids: Sequence[str]) -> Diagnostic:
 
 
 def _cycles(
-    edges: dict[int, int], scenes: Sequence[Scene], ids: Sequence[str], diags: list[Diagnostic]
+    edges: dict[int, int], scenes: Sequence[Scene], ids: Sequence[str], diags: Problems
 ) -> set[int]:
     """E211 once per cycle; the positions of the scenes that close one. Each scene comes after
     at most one other, so following the edges from a scene reaches at most one cycle."""
@@ -98,17 +96,14 @@ def _cycles(
             chain = [ids[p] for p in cycle[at:] + cycle[:at]] + [ids[last]]
             frame, _after = after_frame(scenes[last]) or (None, None)
             assert frame is not None
-            diags.append(
-                Diagnostic(
-                    "E211",
-                    "`FIRST FRAME after` makes a cycle: " + " after ".join(chain),
-                    frame.span,
-                    "a scene cannot start from its own clip; give it an image, or name "
-                    "another scene"
-                    if len(cycle) == 1
-                    else "each scene's first frame comes from a clip made before it; "
-                    "give one of these scenes an image instead",
-                )
+            diags.add(
+                "E211",
+                "`FIRST FRAME after` makes a cycle: " + " after ".join(chain),
+                frame.span,
+                "a scene cannot start from its own clip; give it an image, or name another scene"
+                if len(cycle) == 1
+                else "each scene's first frame comes from a clip made before it; "
+                "give one of these scenes an image instead",
             )
         for visited in path:
             state[visited] = 2

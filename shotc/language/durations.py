@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from shotc.diagnostics import Diagnostic, Span
+from shotc.diagnostics import Problems, Span
 from shotc.kling import DURATION as _DURATION
 from shotc.language.lexer import Line
 
@@ -15,7 +15,7 @@ _LEAD = re.compile(r"([0-9]+)(?:([.,][0-9]+)|\s*[sS]?)")
 _HUGE = 999_999_999
 
 
-def shot_seconds(header: Line, file: str, diags: list[Diagnostic]) -> int | None:
+def shot_seconds(header: Line, file: str, diags: Problems) -> int | None:
     """The seconds a `SHOT` line gives, or None after reporting E102."""
     argument = header.content
     match = _DURATION.fullmatch(argument)
@@ -24,7 +24,7 @@ def shot_seconds(header: Line, file: str, diags: list[Diagnostic]) -> int | None
         return int(digits) if len(digits) <= 9 else _HUGE
     if not argument:
         span = Span(file, header.number, header.start + 1, header.number, header.start + 5)
-        diags.append(Diagnostic("E102", "`SHOT` needs a duration", span, "write `SHOT 5s`"))
+        diags.add("E102", "`SHOT` needs a duration", span, "write `SHOT 5s`")
         return None
     start = header.text.index(argument, header.arg)
     span = Span(file, header.number, start + 1, header.number, header.end + 1)
@@ -38,5 +38,5 @@ def shot_seconds(header: Line, file: str, diags: list[Diagnostic]) -> int | None
         help = f"write `SHOT {lead.group(1).lstrip('0') or '0'}s` and put the prose below"
     else:
         help = "write the duration in whole seconds, like `SHOT 5s`"
-    diags.append(Diagnostic("E102", f"bad shot duration `{argument}`", span, help))
+    diags.add("E102", f"bad shot duration `{argument}`", span, help)
     return None

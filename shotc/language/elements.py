@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from shotc.diagnostics import Diagnostic, Span
-from shotc.language.lexer import Line
+from shotc.diagnostics import Problems, Span
+from shotc.language.lexer import Line, LineKind
 from shotc.language.media import reference_of
 from shotc.language.parser import Node
 from shotc.language.prose import line_span, prompt_text, wrong_case_directive
@@ -19,7 +19,9 @@ from shotc.language.syntax import Element, Voice
 
 _NAME = re.compile(r"@([A-Za-z0-9_-]*)")
 # lines that end an element block (what follows them is loose again)
-_BLOCK_ENDS = frozenset({"BLANK", "SETTING", "FIRST_FRAME", "LAST_FRAME", "INCLUDE"})
+_BLOCK_ENDS = frozenset(
+    {LineKind.BLANK, LineKind.SETTING, LineKind.FIRST_FRAME, LineKind.LAST_FRAME, LineKind.INCLUDE}
+)
 
 
 def setting_key(line: Line) -> str:
@@ -27,9 +29,7 @@ def setting_key(line: Line) -> str:
     return line.text[line.start : line.text.index(":", line.start)].rstrip()
 
 
-def read_element(
-    node: Node, file: str, diags: list[Diagnostic]
-) -> tuple[Element, list[Line], set[int]]:
+def read_element(node: Node, file: str, diags: Problems) -> tuple[Element, list[Line], set[int]]:
     """The element an `element` node declares, the lines after its block (loose lines), and
     the line numbers of the block (checked when the file is included)."""
     header = node.children[0]
@@ -43,7 +43,7 @@ def read_element(
     library = {header.number}
     rest = 0
     for rest, line in enumerate(lines):  # noqa: B007
-        if line.kind == "SETTING" and setting_key(line).lower() == "voice":
+        if line.kind == LineKind.SETTING and setting_key(line).lower() == "voice":
             # language 1.1 §3: a `Voice:` line stands among the element's references
             library.add(line.number)
             voice = _voice(line, voice, file, diags) or voice
@@ -59,23 +59,19 @@ def read_element(
         if fixed is not None:
             # language.md §9: such a line outside a shot always gets its own E101
             block_ok = False
-            diags.append(
-                Diagnostic(
-                    "E101",
-                    "prose outside a shot",
-                    line_span(line, file),
-                    f"did you mean `{fixed}`? (directive keywords are UPPERCASE)",
-                )
+            diags.add(
+                "E101",
+                "prose outside a shot",
+                line_span(line, file),
+                f"did you mean `{fixed}`? (directive keywords are UPPERCASE)",
             )
         elif ref is None:
             block_ok = False
-            diags.append(
-                Diagnostic(
-                    "E105",
-                    "not a reference: an element block holds one URL or file path per line",
-                    line_span(line, file),
-                    "end the block with a blank line before other text",
-                )
+            diags.add(
+                "E105",
+                "not a reference: an element block holds one URL or file path per line",
+                line_span(line, file),
+                "end the block with a blank line before other text",
             )
         else:
             refs.append(ref)
@@ -88,41 +84,37 @@ def read_element(
     return element, lines[rest:], library
 
 
-def _voice(line: Line, earlier: Voice | None, file: str, diags: list[Diagnostic]) -> Voice | None:
+def _voice(line: Line, earlier: Voice | None, file: str, diags: Problems) -> Voice | None:
     """The element's voice from a `Voice:` line (E207 empty, E213 a second one)."""
     span = line_span(line, file)
     if earlier is not None:
-        diags.append(
-            Diagnostic(
-                "E213",
-                "a second `Voice` line in this element block",
-                span,
-                f"an element has one voice; the first is on line {earlier.span.line}",
-            )
+        diags.add(
+            "E213",
+            "a second `Voice` line in this element block",
+            span,
+            f"an element has one voice; the first is on line {earlier.span.line}",
         )
         return None
     text, cues = prompt_text(line, line.arg, line.end, file, diags)
     if not text:
         key_end = line.start + len(setting_key(line))
-        diags.append(
-            Diagnostic(
-                "E207",
-                "`Voice` has no value",
-                Span(file, line.number, line.start + 1, line.number, key_end + 1),
-                "describe the voice: `Voice: a deep, slow Scots voice`",
-            )
+        diags.add(
+            "E207",
+            "`Voice` has no value",
+            Span(file, line.number, line.start + 1, line.number, key_end + 1),
+            "describe the voice: `Voice: a deep, slow Scots voice`",
         )
         return None
     return Voice(text, cues, span)
 
 
 def _header(
-    header: Line, span: Span, file: str, diags: list[Diagnostic]
+    header: Line, span: Span, file: str, diags: Problems
 ) -> tuple[str | None, str | None, Span, bool]:
     """(name, description, the name's span, whether the header is sound)."""
 
     def report(code: str, message: str, help: str) -> None:
-        diags.append(Diagnostic(code, message, span, help))
+        diags.add(code, message, span, help)
 
     argument = header.text[header.arg : header.end]
     offset = header.arg + len(argument) - len(argument.lstrip())

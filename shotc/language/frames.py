@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from shotc.diagnostics import Diagnostic, Span
-from shotc.language.lexer import Line, split_prefix
+from shotc.diagnostics import Problems, Span
+from shotc.language.lexer import Line, LineKind, split_prefix
 from shotc.language.media import reference_of
 from shotc.language.prose import line_span
 from shotc.language.syntax import After, Frame
@@ -22,22 +22,20 @@ _AFTER = re.compile(r"(?i:after)(?=\s|$)")
 
 
 def keyword_of(line: Line) -> str:
-    return "FIRST FRAME" if line.kind == "FIRST_FRAME" else "LAST FRAME"
+    return line.kind.keyword
 
 
-def read_frame(line: Line, file: str, diags: list[Diagnostic]) -> Frame | None:
+def read_frame(line: Line, file: str, diags: Problems) -> Frame | None:
     """The frame a `FIRST FRAME` / `LAST FRAME` line gives, or None after an E100."""
-    which = "first" if line.kind == "FIRST_FRAME" else "last"
+    which = "first" if line.kind == LineKind.FIRST_FRAME else "last"
     keyword = keyword_of(line)
     argument = line.content
     if not argument:
-        diags.append(
-            Diagnostic(
-                "E100",
-                f"`{keyword}` needs an image reference",
-                line_span(line, file),
-                f"write `{keyword} image.png` or a URL",
-            )
+        diags.add(
+            "E100",
+            f"`{keyword}` needs an image reference",
+            line_span(line, file),
+            f"write `{keyword} image.png` or a URL",
         )
         return None
     # where the argument starts (not `text.index(content)`: a `[[note]]` between two tokens
@@ -54,7 +52,7 @@ def read_frame(line: Line, file: str, diags: list[Diagnostic]) -> Frame | None:
             file,
             diags,
         )
-    sub = Line("REFERENCE", line.number, line.text, offset, line.end, offset)
+    sub = Line(LineKind.REFERENCE, line.number, line.text, offset, line.end, offset)
     ref = reference_of(sub, file)
     if ref is None:
         # the reference is the first token after the optional prefix; the offending
@@ -62,42 +60,36 @@ def read_frame(line: Line, file: str, diags: list[Diagnostic]) -> Frame | None:
         _prefix, skip = split_prefix(argument)
         tokens = list(_TOKEN.finditer(line.text, offset + skip, line.end))
         stray = tokens[1]
-        diags.append(
-            Diagnostic(
-                "E100",
-                f"`{keyword}` takes one reference; `{stray.group()}` is extra",
-                Span(file, line.number, stray.start() + 1, line.number, stray.end() + 1),
-                "write one URL or path per frame; notes go in a shot's prose as `[[...]]`",
-            )
+        diags.add(
+            "E100",
+            f"`{keyword}` takes one reference; `{stray.group()}` is extra",
+            Span(file, line.number, stray.start() + 1, line.number, stray.end() + 1),
+            "write one URL or path per frame; notes go in a shot's prose as `[[...]]`",
         )
         return None
     return Frame(which, ref, line_span(line, file))
 
 
 def _after(
-    line: Line, which: str, name_from: int, keyword: Span, file: str, diags: list[Diagnostic]
+    line: Line, which: str, name_from: int, keyword: Span, file: str, diags: Problems
 ) -> Frame | None:
     """`FIRST FRAME after SCENE`: the frame naming SCENE, or E100 at `after`."""
     name = " ".join(line.clean(name_from, line.end).split())
     if which == "last":
-        diags.append(
-            Diagnostic(
-                "E100",
-                "`LAST FRAME after` is not allowed: a last frame takes an image reference",
-                keyword,
-                "only a first frame can come from another scene's clip "
-                "(`FIRST FRAME after SCENE`); write `LAST FRAME image.png` or a URL",
-            )
+        diags.add(
+            "E100",
+            "`LAST FRAME after` is not allowed: a last frame takes an image reference",
+            keyword,
+            "only a first frame can come from another scene's clip "
+            "(`FIRST FRAME after SCENE`); write `LAST FRAME image.png` or a URL",
         )
         return None
     if not name:
-        diags.append(
-            Diagnostic(
-                "E100",
-                "`FIRST FRAME after` needs a scene's title or id",
-                keyword,
-                "write `FIRST FRAME after Dawn on the cliff` (a scene of this file)",
-            )
+        diags.add(
+            "E100",
+            "`FIRST FRAME after` needs a scene's title or id",
+            keyword,
+            "write `FIRST FRAME after Dawn on the cliff` (a scene of this file)",
         )
         return None
     start = (

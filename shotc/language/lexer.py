@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from enum import StrEnum
 from typing import NamedTuple
 
 from shotc.kling import HTTP_URL as _URL
@@ -22,16 +23,48 @@ from shotc.kling import SPACE as _SPACE
 
 MEDIA_EXTENSIONS = IMAGE_EXTENSIONS | VIDEO_EXTENSIONS
 
+
+class LineKind(StrEnum):
+    """What a line is: one terminal of `grammar/shot.lark` each (a test checks the grammar
+    declares exactly these). The values are the terminal names, the keys of the generated
+    parser tables, so a member is looked up there as the string it equals."""
+
+    SCENE = "SCENE"
+    SHOT = "SHOT"
+    ELEMENT = "ELEMENT"
+    FIRST_FRAME = "FIRST_FRAME"
+    LAST_FRAME = "LAST_FRAME"
+    INCLUDE = "INCLUDE"
+    SETTING = "SETTING"
+    REFERENCE = "REFERENCE"
+    PROSE = "PROSE"
+    BLANK = "BLANK"
+
+    @property
+    def keyword(self) -> str:
+        """A directive's keyword as written in a script: `FIRST FRAME` for FIRST_FRAME."""
+        return self.value.replace("_", " ")
+
+
+DIRECTIVE_KINDS = (
+    LineKind.SCENE,
+    LineKind.SHOT,
+    LineKind.ELEMENT,
+    LineKind.INCLUDE,
+    LineKind.FIRST_FRAME,
+    LineKind.LAST_FRAME,
+)
+# Module globals for the per-line code below: a global is read faster than an enum attribute.
+_BLANK, _PROSE, _SETTING_KIND, _REFERENCE = (
+    LineKind.BLANK,
+    LineKind.PROSE,
+    LineKind.SETTING,
+    LineKind.REFERENCE,
+)
+
 # Directive keywords in the order they are tried; FIRST/LAST FRAME are two words.
 _DIRECTIVE = re.compile(r"(SCENE|SHOT|ELEMENT|INCLUDE|FIRST\s+FRAME|LAST\s+FRAME)(?=\s|$)")
-_KIND_OF_KEYWORD = {
-    "SCENE": "SCENE",
-    "SHOT": "SHOT",
-    "ELEMENT": "ELEMENT",
-    "INCLUDE": "INCLUDE",
-    "FIRST": "FIRST_FRAME",
-    "LAST": "LAST_FRAME",
-}
+_KIND_OF_KEYWORD = {kind.keyword.split()[0]: kind for kind in DIRECTIVE_KINDS}
 _SETTING = re.compile(r"([A-Za-z][A-Za-z0-9_-]*)\s*:(?!//)")
 _PREFIX = re.compile(r"(?i:(image|video))\s+(?=\S)")
 
@@ -44,7 +77,7 @@ class Line(NamedTuple):
     A named tuple, immutable like the frozen dataclass it was, and made in about half the time:
     every line of a script is one, so for a 10,000-scene build that is ~40 ms."""
 
-    kind: str
+    kind: LineKind
     number: int
     text: str
     start: int
@@ -106,17 +139,17 @@ def split_prefix(text: str) -> tuple[str | None, int]:
 def classify(text: str, number: int) -> Line | None:
     """The terminal for one line, or None for a comment line."""
     if not text:
-        return Line("BLANK", number, text, 0, 0, 0)
+        return Line(_BLANK, number, text, 0, 0, 0)
     stripped = text.lstrip()
     if not stripped:
-        return Line("BLANK", number, text, len(text), len(text), len(text))
+        return Line(_BLANK, number, text, len(text), len(text), len(text))
     start = len(text) - len(stripped)
     end = len(text.rstrip())
     first = stripped[0]
     if first == "#":
         return None
     if first == "!":
-        return Line("PROSE", number, text, start, end, start + 1)
+        return Line(_PROSE, number, text, start, end, start + 1)
     if first.isupper():
         match = _DIRECTIVE.match(text, start)
         if match is not None:
@@ -124,18 +157,19 @@ def classify(text: str, number: int) -> Line | None:
             return Line(kind, number, text, start, end, match.end())
     match = _SETTING.match(text, start)
     if match is not None:
-        return Line("SETTING", number, text, start, end, match.end())
+        return Line(_SETTING_KIND, number, text, start, end, match.end())
     # a reference is one token, after an optional `image`/`video` prefix: a line with white
     # space inside and no prefix (nearly all prose) is prose without looking further
     body = text[start:end] if start or end != len(text) else text
     prefix = _PREFIX.match(body)
     token = body[prefix.end() :] if prefix is not None else body
     if token and _SPACE.search(token) is None and is_reference_token(token):
-        return Line("REFERENCE", number, text, start, end, start)
-    return Line("PROSE", number, text, start, end, start)
+        return Line(_REFERENCE, number, text, start, end, start)
+    return Line(_PROSE, number, text, start, end, start)
 
 
-_SHOT_ENDS = frozenset({"SCENE", "ELEMENT"})
+_SHOT_ENDS = frozenset({LineKind.SCENE, LineKind.ELEMENT})
+_SHOT = LineKind.SHOT
 
 
 def tokenize(
@@ -158,7 +192,7 @@ def tokenize(
         if classified is None:
             continue
         kind = classified.kind
-        if kind == "SHOT":
+        if kind == _SHOT:
             in_shot = True
         elif kind in _SHOT_ENDS:
             in_shot = False

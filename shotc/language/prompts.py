@@ -4,7 +4,7 @@ and warns about silent (W506) or rushed (W507) dialogue."""
 
 from __future__ import annotations
 
-from shotc.diagnostics import Diagnostic
+from shotc.diagnostics import Problems
 from shotc.language.dialogue import render
 from shotc.language.settings import Value
 from shotc.language.syntax import Cue, Scene, Shot, Voice
@@ -40,7 +40,7 @@ def compose(shot: Shot, voices: dict[str, Voice]) -> tuple[str, tuple[Cue, ...]]
     return "\n".join(parts), tuple(cues)
 
 
-def sound_sent(scene: Scene, multi: bool, sound: Value | None, diags: list[Diagnostic]) -> bool:
+def sound_sent(scene: Scene, multi: bool, sound: Value | None, diags: Problems) -> bool:
     """What `input.sound` sends; W506 for silent dialogue, W507 for rushed dialogue."""
     first = None
     for shot in scene.shots:
@@ -50,25 +50,20 @@ def sound_sent(scene: Scene, multi: bool, sound: Value | None, diags: list[Diagn
         first = first or lines[0]
         words = sum(line.words for line in lines)
         if shot.seconds is not None and words > WORDS_PER_SECOND * shot.seconds:
-            diags.append(
-                Diagnostic(
-                    "W507",
-                    f"{words} spoken words in a {shot.seconds} s shot: the line will be rushed "
-                    "or cut",
-                    lines[0].span,
-                    f"at most about {WORDS_PER_SECOND * shot.seconds} words fit; shorten the "
-                    "line or lengthen the shot",
-                )
+            diags.add(
+                "W507",
+                f"{words} spoken words in a {shot.seconds} s shot: the line will be rushed or cut",
+                lines[0].span,
+                f"at most about {WORDS_PER_SECOND * shot.seconds} words fit; shorten the "
+                "line or lengthen the shot",
             )
     if sound is None:
         return multi or first is not None
     if first is not None and sound.value is False:
-        diags.append(
-            Diagnostic(
-                "W506",
-                "dialogue in a scene sent without sound is not spoken",
-                first.span,
-                f"`Sound: off` is set on line {sound.setting.span.line}; remove it to send sound",
-            )
+        diags.add(
+            "W506",
+            "dialogue in a scene sent without sound is not spoken",
+            first.span,
+            f"`Sound: off` is set on line {sound.setting.span.line}; remove it to send sound",
         )
     return bool(sound.value)

@@ -9,18 +9,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from shotc.diagnostics import Diagnostic, Span
+from shotc.diagnostics import Diagnostic, Problems, Span
 from shotc.language import dialogue
-from shotc.language.lexer import Line
+from shotc.language.lexer import Line, LineKind
 from shotc.language.syntax import Cue, Dialogue, Paragraph
 
 _CUE = re.compile(r"@(@|[A-Za-z0-9_-]+)?")
 _NAME_CHAR = re.compile(r"[A-Za-z0-9_-]+")
 _OUT_OF_PLACE = {
-    "REFERENCE": "a media reference inside a shot is not part of the prompt",
-    "FIRST_FRAME": "`FIRST FRAME` inside a shot: frames go in the scene's preamble",
-    "LAST_FRAME": "`LAST FRAME` inside a shot: frames go in the scene's preamble",
-    "INCLUDE": "`INCLUDE` inside a shot: includes go in the title page",
+    LineKind.REFERENCE: "a media reference inside a shot is not part of the prompt",
+    LineKind.FIRST_FRAME: "`FIRST FRAME` inside a shot: frames go in the scene's preamble",
+    LineKind.LAST_FRAME: "`LAST FRAME` inside a shot: frames go in the scene's preamble",
+    LineKind.INCLUDE: "`INCLUDE` inside a shot: includes go in the title page",
 }
 _WRONG_CASE = (
     (re.compile(r"(?i)(shot)\s+([0-9]+)\s*s?"), "SHOT"),
@@ -103,7 +103,7 @@ class _Visible:
 class _Scanner:
     """Reads `@` in visible text: cues (with their original spans), `@@` (E209 before a name)."""
 
-    def __init__(self, file: str, diagnostics: list[Diagnostic]) -> None:
+    def __init__(self, file: str, diagnostics: Problems) -> None:
         self.file = file
         self.diagnostics = diagnostics
 
@@ -125,14 +125,11 @@ class _Scanner:
                 after = _NAME_CHAR.match(text, match.end(), hi)
                 out.append("@")
                 if after is not None:
-                    self.diagnostics.append(
-                        Diagnostic(
-                            "E209",
-                            f"`@@{after.group()}`: kie.ai reads `@{after.group()}` as an "
-                            "element cue",
-                            self.span(v, match.start(), after.end()),
-                            "write `at`, or put a space after the `@`",
-                        )
+                    self.diagnostics.add(
+                        "E209",
+                        f"`@@{after.group()}`: kie.ai reads `@{after.group()}` as an element cue",
+                        self.span(v, match.start(), after.end()),
+                        "write `at`, or put a space after the `@`",
                     )
             elif name is not None:
                 cues.append(Cue(name, self.span(v, match.start(), match.end())))
@@ -151,11 +148,11 @@ def _plain(lines: Sequence[Line]) -> ShotProse | None:
     blocks: list[list[str]] = [[]]
     for line in lines:
         kind = line.kind
-        if kind == "BLANK":
+        if kind == LineKind.BLANK:
             if blocks[-1]:
                 blocks.append([])
             continue
-        if kind != "PROSE" or line.arg != line.start:
+        if kind != LineKind.PROSE or line.arg != line.start:
             return None
         body = line.text[line.start : line.end]
         if "@" in body or "[[" in body or _KEYWORD_START.match(body) is not None:
@@ -175,43 +172,41 @@ def shot_prose(lines: Sequence[Line], file: str) -> ShotProse:
 
 def read_shot(lines: Sequence[Line], file: str) -> ShotProse:
     """The general path: any shot's lines (`shot_prose` tries the plain fast path first)."""
-    diagnostics: list[Diagnostic] = []
+    diagnostics = Problems()
     note: Span | None = None  # where the open `[[` stands
     blocks: list[list[_Visible]] = [[]]  # paragraphs of visible lines
     for line in lines:
-        if line.kind == "BLANK":
+        if line.kind == LineKind.BLANK:
             if note is None and blocks[-1]:
                 blocks.append([])
             continue
-        position = line.arg if line.kind == "PROSE" else line.start
-        candidate = line.kind == "SETTING" or (line.kind == "PROSE" and line.arg == line.start)
+        position = line.arg if line.kind == LineKind.PROSE else line.start
+        candidate = line.kind == LineKind.SETTING or (
+            line.kind == LineKind.PROSE and line.arg == line.start
+        )
         if note is not None:
             close = line.text.find("]]", position, line.end)
             if close < 0:
                 continue
             note, position, candidate = None, close + 2, False
         elif line.kind in _OUT_OF_PLACE:
-            diagnostics.append(
-                Diagnostic(
-                    "E105",
-                    _OUT_OF_PLACE[line.kind],
-                    line_span(line, file),
-                    "move it out of the shot, or start the line with `!` to keep it as prose",
-                )
+            diagnostics.add(
+                "E105",
+                _OUT_OF_PLACE[line.kind],
+                line_span(line, file),
+                "move it out of the shot, or start the line with `!` to keep it as prose",
             )
             continue
-        elif line.kind == "PROSE" and line.arg == line.start:
+        elif line.kind == LineKind.PROSE and line.arg == line.start:
             fixed = wrong_case_directive(line.text[line.start : line.end], scene_too=False)
             if fixed is not None:
                 candidate = False
-                diagnostics.append(
-                    Diagnostic(
-                        "E106",
-                        "this line looks like a directive in the wrong case",
-                        line_span(line, file),
-                        f"write `{fixed}` to make it a directive; start the line with `!` to "
-                        "keep it as prose",
-                    )
+                diagnostics.add(
+                    "E106",
+                    "this line looks like a directive in the wrong case",
+                    line_span(line, file),
+                    f"write `{fixed}` to make it a directive; start the line with `!` to "
+                    "keep it as prose",
                 )
         segments: list[tuple[int, int]] = []
         while True:
@@ -227,13 +222,11 @@ def read_shot(lines: Sequence[Line], file: str) -> ShotProse:
             position = closing + 2
         blocks[-1].append(_Visible(line, segments, candidate))
     if note is not None:
-        diagnostics.append(
-            Diagnostic(
-                "E103",
-                "the shot ends inside this `[[` note",
-                note,
-                "close the note with `]]` before the next `SHOT`, `SCENE` or `ELEMENT`",
-            )
+        diagnostics.add(
+            "E103",
+            "the shot ends inside this `[[` note",
+            note,
+            "close the note with `]]` before the next `SHOT`, `SCENE` or `ELEMENT`",
         )
     scanner = _Scanner(file, diagnostics)
     paragraphs: list[Paragraph] = []
@@ -319,13 +312,11 @@ def _dialogue(
     text = " ".join(text.split())
     span = line_span(first.line, scanner.file)
     if not text:
-        scanner.diagnostics.append(
-            Diagnostic(
-                "E212",
-                "this dialogue line has no spoken text",
-                span,
-                'write the line between the quotes: `MARA: "We should go back."`',
-            )
+        scanner.diagnostics.add(
+            "E212",
+            "this dialogue line has no spoken text",
+            span,
+            'write the line between the quotes: `MARA: "We should go back."`',
         )
     speech = Dialogue(shape.speaker, cue, tone, dialogue.count_words(text), span)
     out.append(Paragraph(text, tuple(cues), speech))
@@ -336,7 +327,7 @@ def _dialogue(
 
 
 def prompt_text(
-    line: Line, start: int, end: int, file: str, diagnostics: list[Diagnostic]
+    line: Line, start: int, end: int, file: str, diagnostics: Problems
 ) -> tuple[str, tuple[Cue, ...]]:
     """Prompt text outside a shot (a `Voice:` value): white space collapsed, cues found,
     `@@` read. Notes there are already blanked by the lexer."""

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from shotc.diagnostics import Diagnostic
+from shotc.diagnostics import Diagnostic, Problems
 from shotc.kling import UNSAFE_IN_URL as _UNSAFE_IN_URL
 from shotc.language.syntax import Setting
 from shotc.suggest import did_you_mean
@@ -96,7 +96,7 @@ def check(setting: Setting) -> tuple[Value | None, Diagnostic | None]:
     )
 
 
-def resolve(settings: Iterable[Setting], diagnostics: list[Diagnostic]) -> dict[str, Value]:
+def resolve(settings: Iterable[Setting], diagnostics: Problems) -> dict[str, Value]:
     """The valid settings by lower-case name; a repeated key: the last one wins."""
     values: dict[str, Value] = {}
     for setting in settings:

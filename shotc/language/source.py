@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from shotc.diagnostics import Diagnostic, Span
+from shotc.diagnostics import Diagnostic, Problems, Span
 from shotc.kling import CONTROL as _CONTROL
 from shotc.language.builder import build_script
 from shotc.language.lexer import tokenize
@@ -122,17 +122,15 @@ class ParsedParts:
 
 
 def parse_parts(text: str, file: str, stem: str, first_line: int = 1) -> ParsedParts:
-    control: list[Diagnostic] = []
+    control = Problems()
     for match in _CONTROL.finditer(text):
         line = text.count("\n", 0, match.start()) + first_line
         column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
-        control.append(
-            Diagnostic(
-                "E100",
-                f"control character U+{ord(match.group()):04X} in the source",
-                Span.point(file, line, column),
-                "delete it; scripts are plain text",
-            )
+        control.add(
+            "E100",
+            f"control character U+{ord(match.group()):04X} in the source",
+            Span.point(file, line, column),
+            "delete it; scripts are plain text",
         )
         if len(control) >= MAX_CONTROL_REPORTS:
             break

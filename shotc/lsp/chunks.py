@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shotc.diagnostics import Span
-from shotc.language.lexer import classify
+from shotc.language.lexer import LineKind, classify
 from shotc.language.source import MAX_CONTROL_REPORTS, ParsedFile, ParsedParts, parse_parts
 from shotc.language.syntax import Script
 
@@ -41,7 +41,7 @@ def split_chunks(text: str) -> list[tuple[int, str]]:
         if "SCENE" not in raw or "[[" in raw:
             continue
         line = classify(raw[:-1] if raw.endswith("\r") else raw, index + 1)
-        if line is not None and line.kind == "SCENE":
+        if line is not None and line.kind == LineKind.SCENE:
             starts.append(index)
     ends = [*starts[1:], len(lines)]
     chunks = []

@@ -13,7 +13,7 @@ from lsprotocol import types as lsp
 
 from shotc.codes import CODES, explain_page
 from shotc.diagnostics import Diagnostic, Span
-from shotc.language.lexer import classify
+from shotc.language.lexer import LineKind, classify
 from shotc.language.settings import KEYS
 from shotc.lsp.analysis import Analysis, KnownElement
 from shotc.lsp.positions import Position, PositionMap
@@ -134,9 +134,9 @@ def _region(analysis: Analysis, line: int) -> str:
         classified = classify(raw, number)
         if classified is None:
             continue
-        if classified.kind == "SCENE":
+        if classified.kind == LineKind.SCENE:
             region = "settings"
-        elif classified.kind == "SHOT":
+        elif classified.kind == LineKind.SHOT:
             region = "prose"
     return region
 
@@ -260,12 +260,12 @@ def hover(analysis: Analysis, position: lsp.Position) -> lsp.Hover | None:
     if name is not None and name in analysis.elements:
         parts.append(_element_doc(analysis.elements[name]))
     classified = classify(text, line)
-    if classified is not None and classified.kind == "SETTING" and column < classified.arg:
+    if classified is not None and classified.kind == LineKind.SETTING and column < classified.arg:
         key = text[classified.start : classified.arg].rstrip(": \t").lower()
         if key in SETTING_HELP:
             parts.append(f"**{key.title()}**: {SETTING_HELP[key]}")
     for diag in _diagnostics_at(analysis, line, column + 1):
-        page = explain_page(diag.code)
+        page = explain_page(diag.code) if diag.code else None
         if page:
             parts.append(page)
     if not parts:

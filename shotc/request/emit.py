@@ -3,22 +3,20 @@ documented order (language.md §8), absent keys omitted."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from shotc.language.checks import ResolvedScene
+from shotc.language.settings import Value
+from shotc.request.types import CreateTaskRequest, KlingElement, RequestInput
 
 MODEL = "kling-3.0/video"
 
 
-def request_for(resolved: ResolvedScene) -> dict[str, Any]:
+def request_for(resolved: ResolvedScene) -> CreateTaskRequest:
     scene, settings = resolved.scene, resolved.settings
     shots = scene.shots
     multi = len(shots) > 1
+    # `or 0` for the type only: check_scene resolves no scene with a bad duration (E102)
     seconds = sum(shot.seconds or 0 for shot in shots)
-    request: dict[str, Any] = {"model": MODEL}
-    if "callback" in settings:
-        request["callBackUrl"] = settings["callback"].value
-    body: dict[str, Any] = {}
+    body: RequestInput = {}
     if not multi:
         body["prompt"] = resolved.prompts[0]
     if resolved.frames:
@@ -26,24 +24,33 @@ def request_for(resolved: ResolvedScene) -> dict[str, Any]:
     body["sound"] = resolved.sound
     body["duration"] = str(seconds)
     if "aspect" in settings:
-        body["aspect_ratio"] = settings["aspect"].value
+        body["aspect_ratio"] = _text(settings["aspect"])
     elif not resolved.frames:
         body["aspect_ratio"] = "16:9"
     mode = settings.get("mode")
-    body["mode"] = mode.value if mode is not None else "pro"
+    body["mode"] = _text(mode) if mode is not None else "pro"
     body["multi_shots"] = multi
     if multi:
         body["multi_prompt"] = [
-            {"prompt": prompt, "duration": shot.seconds}
+            {"prompt": prompt, "duration": shot.seconds or 0}
             for shot, prompt in zip(shots, resolved.prompts, strict=True)
         ]
     if resolved.elements:
-        elements = []
+        elements: list[KlingElement] = []
         for element in resolved.elements:
-            key = "element_input_urls" if element.kind == "image" else "element_input_video_urls"
-            elements.append(
-                {"name": element.name, "description": element.description, key: list(element.urls)}
-            )
+            made: KlingElement = {"name": element.name, "description": element.description}
+            if element.kind == "image":
+                made["element_input_urls"] = list(element.urls)
+            else:
+                made["element_input_video_urls"] = list(element.urls)
+            elements.append(made)
         body["kling_elements"] = elements
-    request["input"] = body
-    return request
+    if "callback" in settings:  # the documented order: model, callBackUrl, input
+        return {"model": MODEL, "callBackUrl": _text(settings["callback"]), "input": body}
+    return {"model": MODEL, "input": body}
+
+
+def _text(value: Value) -> str:
+    """A setting whose value is a string (all but `Sound`, the settings stage's contract)."""
+    assert isinstance(value.value, str), value
+    return value.value

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 from json.encoder import encode_basestring  # the C one when available, as json.dumps uses
-from typing import Any
 
 
 class _Other(Exception):
     """A value this encoder leaves to json.dumps."""
 
 
-def dumps_indented(value: Any) -> str:
+def dumps_indented(value: object) -> str:
     parts: list[str] = []
     try:
         _encode(value, parts, "\n")
@@ -26,7 +25,7 @@ def dumps_indented(value: Any) -> str:
     return "".join(parts)
 
 
-def _encode(value: Any, out: list[str], newline: str) -> None:
+def _encode(value: object, out: list[str], newline: str) -> None:
     if isinstance(value, str):
         out.append(encode_basestring(value))
     elif value is True:

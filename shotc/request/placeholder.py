@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from shotc.request.validation import SchemaViolation
+from shotc.diagnostics import Diagnostic, Problems
 
 PREFIX = "shotc://after/"
 # a scene id as `slugify` makes it: lower-case ASCII letters and digits, single hyphens inside
@@ -43,12 +41,10 @@ def source_of_request(request: object) -> str | None:
     return None
 
 
-def findings(inp: Mapping[str, Any]) -> list[SchemaViolation]:
+def findings(inp: Mapping[str, object]) -> list[Diagnostic]:
     """What `validate` says about placeholders in a request's input: a note for a first frame
     that `run` fills in; an error for one elsewhere, or one shotc cannot read."""
-    from shotc.request.validation import SchemaViolation
-
-    out: list[SchemaViolation] = []
+    out = Problems()
     places: list[tuple[str, object]] = []
     frames = inp.get("image_urls")
     if isinstance(frames, list):
@@ -66,17 +62,17 @@ def findings(inp: Mapping[str, Any]) -> list[SchemaViolation]:
         if path != "input.image_urls[0]":
             code = "E100" if path.startswith("input.image_urls") else None
             message = f"`{PREFIX}` stands only as the first frame (image_urls[0])"
-            out.append(SchemaViolation(path, message, code))
+            out.add(code, message, path)
         elif source is None:
             message = (
                 f"not a shotc placeholder: write `{PREFIX}<scene-id>` (a scene id is "
                 "lower-case letters and digits joined by `-`)"
             )
-            out.append(SchemaViolation(path, message, None))
+            out.add(None, message, path)
         else:
             message = (
                 f"a placeholder: `shotc run` fills in the last frame of scene `{source}`'s "
                 "clip (FIRST FRAME after); kie.ai itself cannot fetch it"
             )
-            out.append(SchemaViolation(path, message, None, "note"))
+            out.note(None, message, path)
     return out

@@ -15,8 +15,8 @@ note as a first frame (`run` fills it in) and an error anywhere else.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
+from shotc.diagnostics import Diagnostic, Problems
 from shotc.kling import CUE as _CUE
 from shotc.kling import CUE_WEIGHT as CUE_LENGTH
 from shotc.kling import DEFAULT_DURATION as _DEFAULT_DURATION
@@ -34,10 +34,10 @@ from shotc.kling import (
 from shotc.kling import MAX_MULTI_PROMPT as MULTI_SHOT_PROMPT_MAX
 from shotc.kling import NAME as _NAME
 from shotc.request import placeholder
-from shotc.request.validation import SchemaViolation, sort_violations, validate_request
+from shotc.request.validation import sort_violations, validate_request
 
 
-def validate_all(request: object) -> list[SchemaViolation]:
+def validate_all(request: object) -> list[Diagnostic]:
     """Schema violations and Kling-rule findings (warnings included), sorted by path."""
     found = validate_request(request)
     if isinstance(request, Mapping):
@@ -47,12 +47,12 @@ def validate_all(request: object) -> list[SchemaViolation]:
     return sort_violations(found)
 
 
-def check_request_rules(request: Mapping[str, Any]) -> list[SchemaViolation]:
+def check_request_rules(request: Mapping[str, object]) -> list[Diagnostic]:
     """The Kling rules on a request dict; parts with an unsound structure are skipped."""
     inp = request.get("input")
     if not isinstance(inp, Mapping):
         return []
-    out: list[SchemaViolation] = []
+    out = Problems()
     multi = inp.get("multi_shots") is True
     shots = _shots(inp.get("multi_prompt"))
     elements = _elements(inp.get("kling_elements"))
@@ -64,13 +64,11 @@ def check_request_rules(request: Mapping[str, Any]) -> list[SchemaViolation]:
     _frames(inp, elements, multi, out)
     out += placeholder.findings(inp)
     if multi and inp.get("sound") is False:
-        out.append(
-            SchemaViolation(
-                "input.sound",
-                "sound is false in a multi-shot request: kie.ai generates multi-shot "
-                "video with sound (a client author saw it reject false)",
-                "W502",
-            )
+        out.add(
+            "W502",
+            "sound is false in a multi-shot request: kie.ai generates multi-shot "
+            "video with sound (a client author saw it reject false)",
+            "input.sound",
         )
     return sort_violations(out)
 
@@ -86,23 +84,24 @@ def _whole(value: object) -> int | None:
     return None
 
 
-def _shots(value: object) -> list[tuple[int, Mapping[str, Any]]]:
+def _shots(value: object) -> list[tuple[int, Mapping[str, object]]]:
     if not isinstance(value, list):
         return []
     return [(i, shot) for i, shot in enumerate(value) if isinstance(shot, Mapping)]
 
 
-def _elements(value: object) -> list[tuple[int, Mapping[str, Any]]]:
+def _elements(value: object) -> list[tuple[int, Mapping[str, object]]]:
     return _shots(value)
 
 
 def _durations(
-    inp: Mapping[str, Any],
-    shots: list[tuple[int, Mapping[str, Any]]],
+    inp: Mapping[str, object],
+    shots: list[tuple[int, Mapping[str, object]]],
     multi: bool,
-    out: list[SchemaViolation],
+    out: Problems,
 ) -> None:
-    if not multi or not shots or len(shots) != len(inp.get("multi_prompt") or []):
+    listed = inp.get("multi_prompt")  # a list whenever `shots` has any
+    if not multi or not shots or not isinstance(listed, list) or len(shots) != len(listed):
         return
     seconds = [_whole(shot.get("duration")) for _, shot in shots]
     if any(s is None for s in seconds):
@@ -110,33 +109,27 @@ def _durations(
     total = sum(s for s in seconds if s is not None)
     parts = " + ".join(str(s) for s in seconds)
     if not MIN_TOTAL <= total <= MAX_TOTAL:
-        out.append(
-            SchemaViolation(
-                "input.multi_prompt",
-                f"the shots total {total} s ({parts}); a request must total "
-                f"{MIN_TOTAL} to {MAX_TOTAL} s",
-                "E301",
-            )
+        out.add(
+            "E301",
+            f"the shots total {total} s ({parts}); a request must total "
+            f"{MIN_TOTAL} to {MAX_TOTAL} s",
+            "input.multi_prompt",
         )
     duration = inp.get("duration")
     if duration is None and total != _DEFAULT_DURATION:
-        out.append(
-            SchemaViolation(
-                "input.duration",
-                f'duration is absent, so kie.ai assumes "5", but the shots '
-                f'total {total} s ({parts}); send "{total}"',
-                "E301",
-            )
+        out.add(
+            "E301",
+            f'duration is absent, so kie.ai assumes "5", but the shots '
+            f'total {total} s ({parts}); send "{total}"',
+            "input.duration",
         )
     elif isinstance(duration, str) and duration != str(total):
-        out.append(
-            SchemaViolation(
-                "input.duration",
-                f"duration is {duration!r} but the shots total {total} s "
-                f'({parts}); send "{total}" (kie.ai\'s docs do not say which wins, so shotc '
-                "requires them to agree)",
-                "E301",
-            )
+        out.add(
+            "E301",
+            f"duration is {duration!r} but the shots total {total} s "
+            f'({parts}); send "{total}" (kie.ai\'s docs do not say which wins, so shotc '
+            "requires them to agree)",
+            "input.duration",
         )
 
 
@@ -146,13 +139,13 @@ def _cue_count_length(prompt: str) -> int:
 
 
 def _prompts(
-    inp: Mapping[str, Any],
-    shots: list[tuple[int, Mapping[str, Any]]],
-    out: list[SchemaViolation],
+    inp: Mapping[str, object],
+    shots: list[tuple[int, Mapping[str, object]]],
+    out: Problems,
 ) -> None:
     prompt = inp.get("prompt")
     if isinstance(prompt, str) and prompt and not prompt.strip():
-        out.append(SchemaViolation("input.prompt", "the prompt is only white space", "E311"))
+        out.add("E311", "the prompt is only white space", "input.prompt")
     _control("input.prompt", prompt, out)
     for i, shot in shots:
         text = shot.get("prompt")
@@ -161,67 +154,61 @@ def _prompts(
         path = f"input.multi_prompt[{i}].prompt"
         _control(path, text, out)
         if text and not text.strip():
-            out.append(SchemaViolation(path, "the shot's prompt is only white space", "E311"))
+            out.add("E311", "the shot's prompt is only white space", path)
         counted = _cue_count_length(text)
         if counted > MULTI_SHOT_PROMPT_MAX:
-            out.append(
-                SchemaViolation(
-                    path,
-                    f"counts {counted} characters with each @cue as {CUE_LENGTH}; at most "
-                    f"{MULTI_SHOT_PROMPT_MAX} are allowed",
-                    "E306",
-                )
+            out.add(
+                "E306",
+                f"counts {counted} characters with each @cue as {CUE_LENGTH}; at most "
+                f"{MULTI_SHOT_PROMPT_MAX} are allowed",
+                path,
             )
 
 
-def _control(path: str, text: object, out: list[SchemaViolation]) -> None:
+def _control(path: str, text: object, out: Problems) -> None:
     """E100, as in a script: a control character (C0 but tab and line breaks, DEL, C1) in
     text that a script would have written, which no script can hold."""
     char = first_control(text) if isinstance(text, str) else None
     if char is not None:
-        out.append(
-            SchemaViolation(
-                path,
-                f"holds control character U+{ord(char):04X}; a .shot script cannot say it "
-                "(the compiler refuses it as E100), and kie.ai's behaviour with it is unknown",
-                "E100",
-            )
+        out.add(
+            "E100",
+            f"holds control character U+{ord(char):04X}; a .shot script cannot say it "
+            "(the compiler refuses it as E100), and kie.ai's behaviour with it is unknown",
+            path,
         )
 
 
 def _cues(
-    inp: Mapping[str, Any],
-    shots: list[tuple[int, Mapping[str, Any]]],
-    elements: list[tuple[int, Mapping[str, Any]]],
-    out: list[SchemaViolation],
+    inp: Mapping[str, object],
+    shots: list[tuple[int, Mapping[str, object]]],
+    elements: list[tuple[int, Mapping[str, object]]],
+    out: Problems,
 ) -> None:
     raw = inp.get("kling_elements")
     if raw is not None and not isinstance(raw, list):
         return  # no sound list of names to check cues against
-    names = [e["name"] for _, e in elements if isinstance(e.get("name"), str)]
+    names = [name for _, e in elements if isinstance(name := e.get("name"), str)]
     texts: list[tuple[str, str]] = []
-    if isinstance(inp.get("prompt"), str):
-        texts.append(("input.prompt", inp["prompt"]))
+    if isinstance(prompt := inp.get("prompt"), str):
+        texts.append(("input.prompt", prompt))
     texts += [
-        (f"input.multi_prompt[{i}].prompt", s["prompt"])
+        (f"input.multi_prompt[{i}].prompt", text)
         for i, s in shots
-        if isinstance(s.get("prompt"), str)
+        if isinstance(text := s.get("prompt"), str)
     ]
     cued: set[str] = set()
     for path, text in texts:
         for name in dict.fromkeys(_CUE.findall(text)):
             cued.add(name)
             if name not in names:
-                out.append(SchemaViolation(path, _unknown_cue(name, names), "E201"))
+                out.add("E201", _unknown_cue(name, names), path)
     for i, element in elements:
         name = element.get("name")
         if isinstance(name, str) and name not in cued:
-            out.append(
-                SchemaViolation(
-                    f"input.kling_elements[{i}]",
-                    f"element `{name}` is never cued (@{name}) in the prompts",
-                    "W501",
-                )
+            out.add(
+                "W501",
+                f"element `{name}` is never cued (@{name}) in the prompts",
+                f"input.kling_elements[{i}]",
             )
 
 
@@ -235,16 +222,12 @@ def _unknown_cue(name: str, names: list[str]) -> str:
     return message + (f" (did you mean @{close[0]}?)" if close else "")
 
 
-def _element_rules(
-    elements: list[tuple[int, Mapping[str, Any]]], out: list[SchemaViolation]
-) -> None:
+def _element_rules(elements: list[tuple[int, Mapping[str, object]]], out: Problems) -> None:
     if len(elements) > MAX_ELEMENTS:
-        out.append(
-            SchemaViolation(
-                "input.kling_elements",
-                f"{len(elements)} elements; at most {MAX_ELEMENTS} per request",
-                "E304",
-            )
+        out.add(
+            "E304",
+            f"{len(elements)} elements; at most {MAX_ELEMENTS} per request",
+            "input.kling_elements",
         )
     first: dict[str, int] = {}
     for i, element in elements:
@@ -252,68 +235,51 @@ def _element_rules(
         name = element.get("name")
         if isinstance(name, str):
             if not _NAME.fullmatch(name):
-                out.append(
-                    SchemaViolation(
-                        path + ".name",
-                        f"{name!r} is not a valid element name (letters, digits, _ and - only)",
-                        "E203",
-                    )
+                out.add(
+                    "E203",
+                    f"{name!r} is not a valid element name (letters, digits, _ and - only)",
+                    path + ".name",
                 )
             if name in first:
-                out.append(
-                    SchemaViolation(
-                        path + ".name",
-                        f"element `{name}` is already defined at "
-                        f"input.kling_elements[{first[name]}]",
-                        "E202",
-                    )
+                out.add(
+                    "E202",
+                    f"element `{name}` is already defined at input.kling_elements[{first[name]}]",
+                    path + ".name",
                 )
             first.setdefault(name, i)
         description = element.get("description")
         if isinstance(description, str) and description and not description.strip():
-            out.append(
-                SchemaViolation(
-                    path + ".description", "the description is only white space", "E204"
-                )
-            )
+            out.add("E204", "the description is only white space", path + ".description")
         _control(path + ".description", description, out)
         images = element.get("element_input_urls")
         videos = element.get("element_input_video_urls")
         if isinstance(images, list) and isinstance(videos, list):
-            out.append(
-                SchemaViolation(
-                    path,
-                    "an element has either element_input_urls (2 to 4 images) or "
-                    "element_input_video_urls (1 video), not both",
-                    "E305",
-                )
+            out.add(
+                "E305",
+                "an element has either element_input_urls (2 to 4 images) or "
+                "element_input_video_urls (1 video), not both",
+                path,
             )
         elif isinstance(images, list) and not (
             MIN_ELEMENT_IMAGES <= len(images) <= MAX_ELEMENT_IMAGES
         ):
-            out.append(
-                SchemaViolation(
-                    path + ".element_input_urls",
-                    f"{len(images)} image(s); an element takes 2 to 4",
-                    "E305",
-                )
+            out.add(
+                "E305",
+                f"{len(images)} image(s); an element takes 2 to 4",
+                path + ".element_input_urls",
             )
         elif isinstance(videos, list) and len(videos) != ELEMENT_VIDEOS:
-            out.append(
-                SchemaViolation(
-                    path + ".element_input_video_urls",
-                    f"{len(videos)} video(s); an element takes exactly 1",
-                    "E305",
-                )
+            out.add(
+                "E305",
+                f"{len(videos)} video(s); an element takes exactly 1",
+                path + ".element_input_video_urls",
             )
         if isinstance(videos, list):
-            out.append(
-                SchemaViolation(
-                    path + ".element_input_video_urls",
-                    "video elements were in kie.ai's Feb 2026 "
-                    "docs and are gone from the Apr 2026 ones; they may stop working",
-                    "W504",
-                )
+            out.add(
+                "W504",
+                "video elements were in kie.ai's Feb 2026 "
+                "docs and are gone from the Apr 2026 ones; they may stop working",
+                path + ".element_input_video_urls",
             )
 
 
@@ -328,9 +294,9 @@ def _media_problem(url: str, kind: str) -> str | None:
 
 
 def _media(
-    inp: Mapping[str, Any],
-    elements: list[tuple[int, Mapping[str, Any]]],
-    out: list[SchemaViolation],
+    inp: Mapping[str, object],
+    elements: list[tuple[int, Mapping[str, object]]],
+    out: Problems,
 ) -> None:
     lists: list[tuple[str, object, str]] = [("input.image_urls", inp.get("image_urls"), "image")]
     for i, element in elements:
@@ -345,30 +311,26 @@ def _media(
         for j, url in enumerate(urls):
             problem = _media_problem(url, kind) if isinstance(url, str) else None
             if problem:
-                out.append(SchemaViolation(f"{path}[{j}]", problem, "E402"))
+                out.add("E402", problem, f"{path}[{j}]")
 
 
 def _frames(
-    inp: Mapping[str, Any],
-    elements: list[tuple[int, Mapping[str, Any]]],
+    inp: Mapping[str, object],
+    elements: list[tuple[int, Mapping[str, object]]],
     multi: bool,
-    out: list[SchemaViolation],
+    out: Problems,
 ) -> None:
     frames = inp.get("image_urls")
     if multi and isinstance(frames, list) and len(frames) == 2:
-        out.append(
-            SchemaViolation(
-                "input.image_urls",
-                "a multi-shot request takes the first frame only (1 image URL), not 2",
-                "E307",
-            )
+        out.add(
+            "E307",
+            "a multi-shot request takes the first frame only (1 image URL), not 2",
+            "input.image_urls",
         )
     if elements and "image_urls" not in inp:
-        out.append(
-            SchemaViolation(
-                "input.image_urls",
-                "the prompts use elements but there is no first frame; "
-                "kie.ai's English docs ask for image_urls when elements are referenced",
-                "W503",
-            )
+        out.add(
+            "W503",
+            "the prompts use elements but there is no first frame; "
+            "kie.ai's English docs ask for image_urls when elements are referenced",
+            "input.image_urls",
         )

@@ -3,9 +3,10 @@
 `validate_request` runs the validator fastjsonschema generated
 (`shotc.request._generated_validator`) first and imports jsonschema only when that says no, to
 explain why: `shotc build` validates every request it emits, and a valid request must not pay
-for importing jsonschema. Each violation names a JSON
-path (`input.multi_prompt[2].duration`, `$` for the root) and, where the same rule exists in the
-compiler, its diagnostic code. The Kling rules beyond the schema are in `shotc.request.rules`.
+for importing jsonschema. Each violation is a `Diagnostic` (the compiler's record) that names
+a JSON path (`input.multi_prompt[2].duration`, `$` for the root) and, where the same rule
+exists in the compiler, its diagnostic code. The Kling rules beyond the schema are in
+`shotc.request.rules`.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from fastjsonschema import JsonSchemaException
 
-from shotc.diagnostics import severity_of
+from shotc.diagnostics import Diagnostic, Problems
 from shotc.kling import is_uri
 from shotc.request._generated_validator import (
     validate_urn_shotc_schema_kling_3_0_video_create_task_request as _generated,
@@ -29,34 +29,9 @@ if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
     from jsonschema.exceptions import ValidationError
 
+    from shotc.request.types import CreateTaskRequest
+
 SCHEMA_RESOURCE = "request.schema.json"
-
-
-@dataclass(frozen=True, slots=True)
-class SchemaViolation:
-    """One problem with a request: where (a JSON path), what, and the compiler's code for the
-    same rule (None when the rule has no counterpart in `.shot` source)."""
-
-    path: str
-    message: str
-    code: str | None
-    severity: str = ""  # "" means: from the code (shotc.diagnostics.severity_of)
-
-    def __post_init__(self) -> None:
-        if not self.severity:
-            object.__setattr__(self, "severity", severity_of(self.code))
-
-    @property
-    def is_error(self) -> bool:
-        return self.severity == "error"
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "path": self.path,
-            "code": self.code,
-            "severity": self.severity,
-            "message": self.message,
-        }
 
 
 def schema() -> dict[str, Any]:
@@ -74,8 +49,9 @@ def _schema_text() -> str:
 _validate: Callable[[object], object] = _generated
 
 
-def is_valid(request: object) -> bool:
-    """Whether `request` satisfies the schema, by the generated fastjsonschema code."""
+def is_valid(request: object) -> TypeGuard[CreateTaskRequest]:
+    """Whether `request` satisfies the schema, by the generated fastjsonschema code: then it
+    is a CreateTaskRequest (`shotc.request.types`), whatever JSON it was read from."""
     try:
         _validate(request)
     except JsonSchemaException:
@@ -94,22 +70,20 @@ def jsonschema_validator() -> Draft202012Validator:
     return Draft202012Validator(schema(), format_checker=checker)
 
 
-def validate_request(request: object) -> list[SchemaViolation]:
+def validate_request(request: object) -> list[Diagnostic]:
     """Schema violations of `request`, sorted by path; empty when it is valid."""
     if is_valid(request):
         return []
-    found: list[SchemaViolation] = []
+    found = Problems()
     for error in jsonschema_validator().iter_errors(request):
-        found.extend(_explain(error))
+        _explain(error, found)
     if not found:
         # The two validators disagree: the generated one is stale or wrong.
-        found.append(
-            SchemaViolation(
-                "$",
-                "the generated validator rejects this request but jsonschema accepts it; "
-                "run `python -m devtools.generate` and report a bug if it persists",
-                None,
-            )
+        found.add(
+            None,
+            "the generated validator rejects this request but jsonschema accepts it; "
+            "run `python -m devtools.generate` and report a bug if it persists",
+            "$",
         )
     return sort_violations(found)
 
@@ -132,10 +106,11 @@ def format_path(parts: Iterable[object]) -> str:
     return out or "$"
 
 
-def sort_violations(violations: Iterable[SchemaViolation]) -> list[SchemaViolation]:
-    """Deduplicated and sorted by path (indices numerically), then code, then message."""
+def sort_violations(violations: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Problems of a request, deduplicated and sorted by path (indices numerically), then
+    code, then message."""
 
-    def key(v: SchemaViolation) -> tuple[str, str, str]:
+    def key(v: Diagnostic) -> tuple[str, str, str]:
         path = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)):012d}]", v.path)
         return (path, v.code or "", v.message)
 
@@ -222,7 +197,7 @@ def _code(parts: Sequence[object], keyword: str, branch: str | None) -> str | No
     return _CODES.get((shape, keyword))
 
 
-def _explain(error: ValidationError) -> list[SchemaViolation]:
+def _explain(error: ValidationError, out: Problems) -> None:
     """One violation per leaf of a top-level jsonschema error (one per key for required and
     additionalProperties, whose errors name several keys or none in their path)."""
     parts = list(error.absolute_path)
@@ -234,29 +209,25 @@ def _explain(error: ValidationError) -> list[SchemaViolation]:
     required: Any = error.validator_value
     if keyword == "required" and isinstance(instance, dict):
         why = f"; {node['description']}" if branch and "description" in node else ""
-        return [
-            SchemaViolation(
-                format_path([*parts, key]),
-                f"missing required key `{key}`{why}",
-                _code([*parts, key], keyword, branch),
-            )
-            for key in required
-            if key not in instance
-        ]
+        for key in required:
+            if key not in instance:
+                out.add(
+                    _code([*parts, key], keyword, branch),
+                    f"missing required key `{key}`{why}",
+                    format_path([*parts, key]),
+                )
+        return
     if keyword == "additionalProperties" and isinstance(instance, dict):
         allowed = list(node.get("properties", {}))
-        return [
-            SchemaViolation(format_path([*parts, key]), _unknown_key(key, allowed), None)
-            for key in sorted(instance, key=str)
-            if key not in allowed
-        ]
-    return [
-        SchemaViolation(
-            format_path(parts),
-            _message(error, keyword, parts, branch),
-            _code(parts, keyword, branch),
-        )
-    ]
+        for key in sorted(instance, key=str):
+            if key not in allowed:
+                out.add(None, _unknown_key(key, allowed), format_path([*parts, key]))
+        return
+    out.add(
+        _code(parts, keyword, branch),
+        _message(error, keyword, parts, branch),
+        format_path(parts),
+    )
 
 
 def _unknown_key(key: object, allowed: list[str]) -> str:

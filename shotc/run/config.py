@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,7 @@ class Config:
         return self.price_per_second(mode, sound) * seconds
 
 
-def estimate_request(config: Config, request: dict[str, Any]) -> tuple[str, bool, int, float]:
+def estimate_request(config: Config, request: Mapping[str, Any]) -> tuple[str, bool, int, float]:
     """(mode, sound, seconds, credits) of a createTask body, defaults as kie.ai applies them."""
     inp = request.get("input") or {}
     mode = str(inp.get("mode", "pro"))

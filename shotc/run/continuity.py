@@ -32,6 +32,7 @@ from typing import Any
 from shotc.language.compiler import CompiledScene
 from shotc.language.media import file_uri
 from shotc.request.placeholder import after_url, source_of_request
+from shotc.request.types import CreateTaskRequest, RequestInput
 from shotc.run.ledger import Ledger, ledger_path_for
 from shotc.run.planner import CHANGED, DONE, FAILED, Job, apply_mode, classify, output_dir
 from shotc.run.scene_key import DigestCache, file_uri_path, scene_key, version_of_canonical
@@ -100,7 +101,7 @@ class Continuity:
                     self.jobs_of.setdefault(scene.scene_id, []).append(job)
         # each scene's request as its takes were sent: placeholders filled in (the_cut finds a
         # dependent's takes by this request's version)
-        self.bound: dict[str, dict[str, Any]] = {s.scene_id: s.request for s in scenes}
+        self.bound: dict[str, CreateTaskRequest] = {s.scene_id: s.request for s in scenes}
         self._ended = threading.Condition()
         self._locks: dict[str, threading.Lock] = {}
 
@@ -273,7 +274,7 @@ class Continuity:
 
 def as_sent(
     scenes: Sequence[CompiledScene], ledger: Ledger | None, digest: DigestCache
-) -> tuple[list[dict[str, Any]], DigestCache]:
+) -> tuple[list[CreateTaskRequest], DigestCache]:
     """Each scene's request as its latest takes were sent, for the film side's versions (the
     layout `run` files clips by, `status`, `cut`, `pick`, `review`, `prune`): a dependent's
     placeholder replaced by the last frame the ledger recorded last for its source, and a
@@ -306,8 +307,8 @@ def _failure(job: Job) -> str:
     return f"it failed ({why})" if why else "it failed"
 
 
-def _replaced(request: dict[str, Any], old: str, new: str) -> dict[str, Any]:
-    body = dict(request.get("input") or {})
+def _replaced(request: CreateTaskRequest, old: str, new: str) -> CreateTaskRequest:
+    body: RequestInput = {**(request.get("input") or {})}
     frames = list(body.get("image_urls") or [])
     if frames and frames[0] == old:
         frames[0] = new

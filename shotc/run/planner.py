@@ -10,13 +10,14 @@ under each scene's name.
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shotc.film.layout import Layout, older_path, take_path
 from shotc.language.compiler import CompiledScene
+from shotc.request.types import CreateTaskRequest
 from shotc.run.config import Config, estimate_request
 from shotc.run.errors import LocalIOError
 from shotc.run.ledger import Ledger, ledger_path_for
@@ -52,7 +53,7 @@ class Job:
     ledger_path: Path
     script_name: str  # as the ledger stores it
     scenes: list[CompiledScene]
-    request: dict[str, Any] | None  # None for an older version only followed
+    request: CreateTaskRequest | None  # None for an older version only followed
     canonical: str
     targets: list[Path]
     mode: str
@@ -100,7 +101,7 @@ class Job:
         return self.sub.film_title if self.sub else ""
 
 
-def apply_mode(request: dict[str, Any], mode: str | None) -> dict[str, Any]:
+def apply_mode(request: CreateTaskRequest, mode: str | None) -> CreateTaskRequest:
     if mode is None:
         return request
     out = copy.deepcopy(request)
@@ -171,7 +172,7 @@ def open_ledgers(scripts: list[Path], *, create: bool) -> dict[Path, Ledger | No
 
 
 def _key_and_media(
-    request: dict[str, Any], digest: DigestCache
+    request: Mapping[str, Any], digest: DigestCache
 ) -> tuple[str, str, dict[Path, str]]:
     """The scene key, its canonical JSON, and the digest of each local file as the key used
     it: the upload must send that very content, even if the file is edited meanwhile."""

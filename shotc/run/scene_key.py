@@ -16,7 +16,7 @@ import copy
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
@@ -41,7 +41,7 @@ def file_uri_path(uri: str) -> Path:
     return Path(os.fsdecode(unquote_to_bytes(urlsplit(uri).path)))
 
 
-def media_slots(request: dict[str, Any]) -> Iterator[tuple[list[Any], int]]:
+def media_slots(request: Mapping[str, Any]) -> Iterator[tuple[list[Any], int]]:
     """Every place in a createTask body where a URL may stand, as (list, index) pairs.
 
     Only these places: a prompt that happens to start with `file:` is text, not a file."""
@@ -60,7 +60,7 @@ def media_slots(request: dict[str, Any]) -> Iterator[tuple[list[Any], int]]:
                     yield urls, i
 
 
-def local_files(request: dict[str, Any]) -> list[Path]:
+def local_files(request: Mapping[str, Any]) -> list[Path]:
     seen: dict[Path, None] = {}
     for urls, i in media_slots(request):
         if is_local(urls[i]):
@@ -97,16 +97,16 @@ class DigestCache:
         return self._known[key]
 
 
-def replace_media(request: dict[str, Any], replace: Callable[[Path], str]) -> dict[str, Any]:
+def replace_media(request: Mapping[str, Any], replace: Callable[[Path], str]) -> dict[str, Any]:
     """A deep copy of `request` with each local medium replaced by `replace(path)`."""
-    out = copy.deepcopy(request)
+    out = copy.deepcopy(dict(request))
     for urls, i in media_slots(out):
         if is_local(urls[i]):
             urls[i] = replace(file_uri_path(urls[i]))
     return out
 
 
-def canonical_request(request: dict[str, Any], digest: Callable[[Path], str]) -> dict[str, Any]:
+def canonical_request(request: Mapping[str, Any], digest: Callable[[Path], str]) -> dict[str, Any]:
     out = replace_media(request, lambda p: f"sha256:{digest(p)}")
     out.pop("callBackUrl", None)
     return out
@@ -116,7 +116,7 @@ def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def scene_key(request: dict[str, Any], digest: Callable[[Path], str]) -> tuple[str, str]:
+def scene_key(request: Mapping[str, Any], digest: Callable[[Path], str]) -> tuple[str, str]:
     """(key, canonical JSON) for a createTask body."""
     text = canonical_json(canonical_request(request, digest))
     key = hashlib.sha256(f"{KEY_VERSION}\n{text}".encode()).hexdigest()
@@ -142,6 +142,6 @@ def version_of_canonical(canonical: str) -> str:
     return hashlib.sha256(f"{VERSION_KEY_VERSION}\n{text}".encode()).hexdigest()
 
 
-def version_key(request: dict[str, Any], digest: Callable[[Path], str]) -> str:
+def version_key(request: Mapping[str, Any], digest: Callable[[Path], str]) -> str:
     """The version key of a createTask body: its scene key without the mode."""
     return version_of_canonical(canonical_json(canonical_request(request, digest)))

@@ -103,7 +103,7 @@ class Uploader:
 
     def resolve(
         self,
-        request: dict[str, Any],
+        request: Mapping[str, Any],
         ledger: Ledger,
         *,
         media: Mapping[Path, str] | None = None,
@@ -128,7 +128,7 @@ class Uploader:
 
     def refresh(
         self,
-        request: dict[str, Any],
+        request: Mapping[str, Any],
         stale: Resolved,
         ledger: Ledger,
         *,

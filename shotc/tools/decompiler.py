@@ -30,10 +30,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from shotc.diagnostics import Span
+from shotc.diagnostics import Diagnostic, Problems, Span
 from shotc.kling import CONTROL as _CONTROL  # E100 in a source file
 from shotc.kling import CUE as _CUE
 from shotc.kling import HTTP_URL as _HTTP
@@ -41,38 +40,19 @@ from shotc.kling import extension
 from shotc.kling import media_kind as _kind
 from shotc.language.checks import slugify
 from shotc.language.dialogue import shape_of
-from shotc.language.lexer import classify
+from shotc.language.lexer import LineKind, classify
 from shotc.language.media import file_uri
 from shotc.language.prose import wrong_case_directive
 from shotc.language.settings import check
 from shotc.language.syntax import Setting
 from shotc.request.placeholder import source_of
+from shotc.request.types import CreateTaskRequest, KlingElement
+from shotc.request.validation import is_valid
 from shotc.request.validation import json_type as _json_type
 from shotc.tools import spoken
 
 _FILE = re.compile(r"(?i:file):")
 _NOWHERE = Span("", 0, 0, 0, 0)
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """Why (part of) a request cannot be decompiled or validated: the input file, the JSON
-    path, what, and the compiler's code for the same rule when there is one."""
-
-    file: str
-    path: str  # `input.multi_prompt[2].duration`; `[1].input...` in an array
-    message: str
-    code: str | None = None
-    severity: str = "error"  # "error", "warning" or "note"
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "file": self.file,
-            "path": self.path,
-            "code": self.code,
-            "severity": self.severity,
-            "message": self.message,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,21 +74,29 @@ class Entry:
             return self.prefix
         return self.prefix + (path if path.startswith("[") else "." + path)
 
+    def place(self, problem: Diagnostic) -> Diagnostic:
+        """A problem `validate_all` found in this request, placed in the file."""
+        return problem.located(self.file, self.locate(problem.path))
+
+    def problems(self) -> Problems:
+        """A collector for problems of this request (paths inside it: `locate` them)."""
+        return Problems(self.file)
+
 
 @dataclass(slots=True)
 class Decompiled:
     text: str | None  # None when some request cannot be written
-    problems: list[Problem] = field(default_factory=list)
-    notes: list[Problem] = field(default_factory=list)  # defaults the build will state
+    problems: list[Diagnostic] = field(default_factory=list)  # errors, each with its path
+    notes: list[Diagnostic] = field(default_factory=list)  # defaults the build will state
 
 
-def entries_of(document: object, stem: str, file: str) -> tuple[list[Entry], list[Problem]]:
+def entries_of(document: object, stem: str, file: str) -> tuple[list[Entry], list[Diagnostic]]:
     """The requests in a parsed JSON document: a request object, an array of them, or a
     `recordInfo` answer (or its `data`) whose `param` string holds the request."""
     if not isinstance(document, list):
         return _entry(document, stem, file, "")
     entries: list[Entry] = []
-    problems: list[Problem] = []
+    problems: list[Diagnostic] = []
     for i, item in enumerate(document):
         found, bad = _entry(item, f"{stem} {i + 1}", file, f"[{i}]")
         entries += found
@@ -116,9 +104,11 @@ def entries_of(document: object, stem: str, file: str) -> tuple[list[Entry], lis
     return entries, problems
 
 
-def _entry(item: object, title: str, file: str, at: str) -> tuple[list[Entry], list[Problem]]:
-    def problem(path: str, message: str) -> tuple[list[Entry], list[Problem]]:
-        return [], [Problem(file, Entry(title, file, at, None).locate(path), message)]
+def _entry(item: object, title: str, file: str, at: str) -> tuple[list[Entry], list[Diagnostic]]:
+    def problem(path: str, message: str) -> tuple[list[Entry], list[Diagnostic]]:
+        found = Problems(file)
+        found.error(None, message, Entry(title, file, at, None).locate(path))
+        return [], found
 
     if not isinstance(item, dict):
         what = "a createTask request (an object), an array of them, or a recordInfo answer"
@@ -159,13 +149,12 @@ def decompile(entries: Sequence[Entry]) -> Decompiled:
     for entry in entries:
         found = validate_all(entry.request)
         errors = [v for v in found if v.is_error]
-        result.problems += [
-            Problem(entry.file, entry.locate(v.path), v.message, v.code) for v in errors
-        ]
-        if errors or not isinstance(entry.request, dict):
+        result.problems += [entry.place(v) for v in errors]
+        request = entry.request
+        if errors or not is_valid(request):  # no error: the schema holds, so it is a request
             continue
         title = _unique_title(entry.title, len(scenes) + 1, used_ids)
-        writer = _SceneWriter(entry, title, banned)
+        writer = _SceneWriter(entry, request, title, banned)
         lines = writer.scene()
         written.append((entry, slugify(title, len(scenes) + 1), writer.after))
         result.problems += writer.problems
@@ -175,14 +164,14 @@ def decompile(entries: Sequence[Entry]) -> Decompiled:
                 elements[name] = block
                 declared_at[name] = f"{entry.file} {entry.locate(path)}"
             elif elements[name] != block:
-                result.problems.append(
-                    Problem(
-                        entry.file,
-                        entry.locate(path),
-                        f"element `{name}` differs from the one in {declared_at[name]}; a "
-                        ".shot file declares each name once: decompile these requests apart",
-                    )
+                found = entry.problems()
+                found.error(
+                    None,
+                    f"element `{name}` differs from the one in {declared_at[name]}; a "
+                    ".shot file declares each name once: decompile these requests apart",
+                    entry.locate(path),
                 )
+                result.problems += found
         scenes.append(lines)
     result.problems += _continuity(written)
     if result.problems:
@@ -191,28 +180,27 @@ def decompile(entries: Sequence[Entry]) -> Decompiled:
     return result
 
 
-def _continuity(written: list[tuple[Entry, str, str | None]]) -> list[Problem]:
+def _continuity(written: list[tuple[Entry, str, str | None]]) -> list[Diagnostic]:
     """`FIRST FRAME after` must name a scene of the script (E210) and make no cycle (E211):
     a request does not carry its own scene's id, only its title (from its file) gives one."""
     ids = [scene_id for _entry, scene_id, _after in written]
     after = {scene_id: source for _entry, scene_id, source in written if source is not None}
-    problems = []
+    problems: list[Diagnostic] = []
     for position, (entry, scene_id, source) in enumerate(written):
+        found = entry.problems()
         if source is None:
             continue
         where = entry.locate("input.image_urls[0]")
         if source not in ids:
-            problems.append(
-                Problem(
-                    entry.file,
-                    where,
-                    f"comes after scene `{source}`, which is none of the scenes written here "
-                    f"({', '.join(f'`{i}`' for i in ids)}); decompile it together with "
-                    f"`{source}.json` (as `build -o DIR` writes them: one file per scene, "
-                    "named by its id)",
-                    "E210",
-                )
+            found.error(
+                "E210",
+                f"comes after scene `{source}`, which is none of the scenes written here "
+                f"({', '.join(f'`{i}`' for i in ids)}); decompile it together with "
+                f"`{source}.json` (as `build -o DIR` writes them: one file per scene, "
+                "named by its id)",
+                where,
             )
+            problems += found
             continue
         seen = [scene_id]
         node: str | None = source
@@ -222,9 +210,8 @@ def _continuity(written: list[tuple[Entry, str, str | None]]) -> list[Problem]:
         # report a cycle once, at the scene that closes it (the latest in the script)
         if node == scene_id and all(ids.index(s) <= position for s in seen):
             chain = " after ".join([*seen, scene_id])
-            problems.append(
-                Problem(entry.file, where, f"a cycle of `FIRST FRAME after`: {chain}", "E211")
-            )
+            found.error("E211", f"a cycle of `FIRST FRAME after`: {chain}", where)
+            problems += found
     return problems
 
 
@@ -235,11 +222,10 @@ def _conflicting_voices(entries: Sequence[Entry]) -> frozenset[str]:
 
     seen: dict[str, set[str | None]] = {}
     for entry in entries:
-        if not isinstance(entry.request, dict) or any(
-            v.is_error for v in validate_all(entry.request)
-        ):
+        request = entry.request
+        if any(v.is_error for v in validate_all(request)) or not is_valid(request):
             continue
-        writer = _SceneWriter(entry, "")
+        writer = _SceneWriter(entry, request, "")
         writer.scene()
         for name, _block, _path in writer.elements:
             seen.setdefault(name, set()).add(writer.voices.get(name))
@@ -265,24 +251,31 @@ def _unique_title(title: str, position: int, used: set[str]) -> str:
 
 
 class _SceneWriter:
-    def __init__(self, entry: Entry, title: str, banned: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        entry: Entry,
+        request: CreateTaskRequest,
+        title: str,
+        banned: frozenset[str] = frozenset(),
+    ) -> None:
         self.banned = banned  # elements whose dialogue is written as prose
         self.entry = entry
         self.title = title
-        self.request: dict[str, Any] = entry.request  # type: ignore[assignment]
-        self.input: dict[str, Any] = self.request["input"]
-        self.problems: list[Problem] = []
-        self.notes: list[Problem] = []
+        self.request = request  # `entry.request`, known to satisfy the schema
+        self.input = request["input"]
+        self.problems = entry.problems()
+        self.notes = entry.problems()
         self.elements: list[tuple[str, str, str]] = []  # (name, ELEMENT block, path)
         self.voices: dict[str, str] = {}
         self.dialogue: dict[tuple[int, int], str] = {}  # (shot, paragraph) -> dialogue line
         self.after: str | None = None  # the scene id of `FIRST FRAME after`
 
     def fail(self, path: str, message: str, code: str | None = None) -> None:
-        self.problems.append(Problem(self.entry.file, self.entry.locate(path), message, code))
+        """What stands in the way, always an error: W501 too, since the script would drop it."""
+        self.problems.error(code, message, self.entry.locate(path))
 
     def note(self, path: str, message: str) -> None:
-        self.notes.append(Problem(self.entry.file, self.entry.locate(path), message, None, "note"))
+        self.notes.note(None, message, self.entry.locate(path))
 
     def scene(self) -> list[str]:
         inp = self.input
@@ -414,7 +407,7 @@ class _SceneWriter:
         for i, element in enumerate(given):
             self.declare(element, f"input.kling_elements[{i}]")
 
-    def declare(self, element: dict[str, Any], path: str) -> None:
+    def declare(self, element: KlingElement, path: str) -> None:
         name, description = element["name"], element["description"]
         if description != description.strip() or "\n" in description or "\r" in description:
             self.fail(
@@ -423,10 +416,12 @@ class _SceneWriter:
             )
         elif _CONTROL.search(description):
             self.fail(path + ".description", "a control character cannot be written (E100)")
-        key = "element_input_urls" if "element_input_urls" in element else None
-        kind = "image" if key else "video"
-        key = key or "element_input_video_urls"
-        tokens = [self.reference(u, kind, f"{path}.{key}[{j}]") for j, u in enumerate(element[key])]
+        if "element_input_urls" in element:
+            kind, key, urls = "image", "element_input_urls", element["element_input_urls"]
+        else:
+            kind, key = "video", "element_input_video_urls"
+            urls = element["element_input_video_urls"]
+        tokens = [self.reference(u, kind, f"{path}.{key}[{j}]") for j, u in enumerate(urls)]
         lines = [f"ELEMENT @{name}: {description}", *("  " + token for token in tokens)]
         if name in self.voices:
             lines.append("  Voice: " + _escape(self.voices[name]))
@@ -445,8 +440,8 @@ def _prose_line(paragraph: str) -> str:
     """A paragraph as one prose line, with `!` when it would read as anything but prose."""
     line = _escape(paragraph)
     shape = classify(line, 1)
-    plain = shape is not None and shape.kind == "PROSE" and shape.arg == shape.start
-    if shape is not None and shape.kind == "SETTING" and shape_of(line) is not None:
+    plain = shape is not None and shape.kind == LineKind.PROSE and shape.arg == shape.start
+    if shape is not None and shape.kind == LineKind.SETTING and shape_of(line) is not None:
         return "!" + line  # inside a shot a setting's shape is prose, but this is dialogue
     if plain and wrong_case_directive(line, scene_too=False) is None and shape_of(line) is None:
         return line

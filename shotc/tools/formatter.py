@@ -24,22 +24,17 @@ from dataclasses import dataclass, field
 from shotc.diagnostics import Span
 from shotc.kling import DURATION as _DURATION
 from shotc.language.dialogue import shape_of
-from shotc.language.lexer import Line, classify, split_lines, split_prefix
+from shotc.language.lexer import Line, LineKind, classify, split_lines, split_prefix
 from shotc.language.prose import wrong_case_directive
 from shotc.language.settings import KEYS, check
 from shotc.language.syntax import Setting
 
 _HEADER = re.compile(r"@([A-Za-z0-9_-]+)\s*:(.*)")
-_BLOCK_ENDS = frozenset({"SETTING", "FIRST_FRAME", "LAST_FRAME", "INCLUDE"})
-_SECTIONS = frozenset({"SCENE", "SHOT", "ELEMENT"})
-_KEYWORD = {
-    "SCENE": "SCENE",
-    "SHOT": "SHOT",
-    "ELEMENT": "ELEMENT",
-    "INCLUDE": "INCLUDE",
-    "FIRST_FRAME": "FIRST FRAME",
-    "LAST_FRAME": "LAST FRAME",
-}
+_BLOCK_ENDS = frozenset(
+    {LineKind.SETTING, LineKind.FIRST_FRAME, LineKind.LAST_FRAME, LineKind.INCLUDE}
+)
+_SECTIONS = frozenset({LineKind.SCENE, LineKind.SHOT, LineKind.ELEMENT})
+_FRAMES = frozenset({LineKind.FIRST_FRAME, LineKind.LAST_FRAME})
 _TITLE_CASE = {key.lower(): key for key in KEYS}
 _NOWHERE = Span("", 0, 0, 0, 0)
 _AFTER = re.compile(r"(?i:after)(\s+)(\S.*)")
@@ -91,7 +86,7 @@ class _Writer:
             self.flush_blank()
             self.emit(raw.rstrip(), comment=True)
             return
-        if line.kind == "BLANK":
+        if line.kind == LineKind.BLANK:
             if self.state == "element":
                 self.state = self.resume
             if self.state == "shot" and self.note:
@@ -99,7 +94,7 @@ class _Writer:
             else:
                 self.blank = True
             return
-        if self.state == "element" and line.kind == "SETTING" and _is_voice(line):
+        if self.state == "element" and line.kind == LineKind.SETTING and _is_voice(line):
             self.flush_blank()
             value = line.content
             self.emit("  " + (f"Voice: {value}" if value else line.text[line.start : line.end]))
@@ -125,10 +120,10 @@ class _Writer:
 
     def section(self, line: Line) -> None:
         content = line.content
-        if line.kind == "SCENE":
+        if line.kind == LineKind.SCENE:
             self.emit(_join("SCENE", content))
             self.state, self.after_header = "preamble", True
-        elif line.kind == "SHOT":
+        elif line.kind == LineKind.SHOT:
             match = _DURATION.fullmatch(content)
             self.emit(f"SHOT {int(match.group(1))}s" if match else _join("SHOT", content))
             self.state, self.note, self.after_header = "shot", False, True
@@ -145,7 +140,9 @@ def _is_voice(line: Line) -> bool:
 def _dialogue(line: Line) -> str:
     """A dialogue line as `SPEAKER (tone): "TEXT"`; any other shot line as written."""
     text = line.text.rstrip()
-    plain = line.kind == "SETTING" or (line.kind == "PROSE" and line.arg == line.start)
+    plain = line.kind == LineKind.SETTING or (
+        line.kind == LineKind.PROSE and line.arg == line.start
+    )
     if not plain or "[[" in text or "]]" in text:
         return text
     body = text[line.start : line.end]
@@ -187,11 +184,11 @@ def _reference(body: str) -> str:
 
 def _loose(line: Line) -> str:
     """A line of the title page or a preamble (or a stray one), in canonical form."""
-    if line.kind == "SETTING":
+    if line.kind == LineKind.SETTING:
         return _setting(line)
-    if line.kind in ("FIRST_FRAME", "LAST_FRAME"):
-        return _join(_KEYWORD[line.kind], _reference(line.content))
-    if line.kind == "INCLUDE":
+    if line.kind in _FRAMES:
+        return _join(line.kind.keyword, _reference(line.content))
+    if line.kind == LineKind.INCLUDE:
         return _join("INCLUDE", line.content)
     return line.text.rstrip()  # out of place: an error the command reports; left alone
 
@@ -213,7 +210,7 @@ def _setting(line: Line) -> str:
 
 def _note_after(line: Line, note: bool) -> bool:
     """Whether a `[[` note is open after this shot line (the rules of `shotc.language.prose`)."""
-    position = line.arg if line.kind == "PROSE" else line.start
+    position = line.arg if line.kind == LineKind.PROSE else line.start
     text, end = line.text, line.end
     if note:
         close = text.find("]]", position, end)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from shotc.kling import MAX_MULTI_PROMPT, MAX_SHOT, MAX_SHOTS, MAX_TOTAL
 from shotc.language.checks import slugify
-from shotc.language.lexer import classify
+from shotc.language.lexer import LineKind, classify
 from shotc.tools.fountain import (
     Action,
     Boneyard,
@@ -46,7 +46,7 @@ WORDS_PER_SECOND = 3
 OPENING = "Opening"
 _VOICE = re.compile(r"(?i)^(v\.?o\.?|o\.?s\.?|o\.?c\.?)$")
 _CONTD = re.compile(r"(?i)^cont[’']?d\.?$")
-_PROSE_KINDS = frozenset({"PROSE", "SETTING", "BLANK"})
+_PROSE_KINDS = frozenset({LineKind.PROSE, LineKind.SETTING, LineKind.BLANK})
 _WRONG_CASE = re.compile(r"(?i)(scene|shot|element|include|first\s+frame|last\s+frame)(?=\s|$)")
 _DIALOGUE_SHAPE = re.compile(r"[^:\"“]{1,80}:\s*[\"“]")
 _CUE_AT = re.compile(r"@(?=[A-Za-z0-9_-])")

@@ -15,11 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from shotc.language.dialogue import is_name, render, shape_of, tone_of
-from shotc.language.lexer import classify
+from shotc.language.lexer import LineKind, classify
 from shotc.language.prose import wrong_case_directive
 
 _CUE = re.compile(r"@[A-Za-z0-9_-]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SPOKEN_KINDS = frozenset({LineKind.PROSE, LineKind.SETTING})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,7 @@ def line_for(speaker: str, tone: str | None, text: str) -> str | None:
         return None
     line = f'{speaker}{f" ({tone})" if tone else ""}: "{_escape(text)}"'
     shape = classify(line, 1)
-    if shape is None or shape.kind not in ("PROSE", "SETTING") or shape.arg != shape.start:
+    if shape is None or shape.kind not in _SPOKEN_KINDS or shape.arg != shape.start:
         return None
     if wrong_case_directive(line, scene_too=False) is not None:
         return None
