@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from fakekie import FakeKie
+from pgserver import PgServer
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -23,3 +24,17 @@ def kie() -> Iterator[FakeKie]:
     """A fake kie.ai on 127.0.0.1 for the run stage's end-to-end tests."""
     with FakeKie() as fake:
         yield fake
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One real PostgreSQL server (initdb in a temporary directory) for the session, started
+    only when a test asks for it."""
+    with PgServer() as server:
+        yield server
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """The URL of a new, empty PostgreSQL database of its own for this test."""
+    return pg_server.database()
