@@ -2,10 +2,12 @@
 
 import sys
 
+from shotc.exits import ExitCode  # tiny, and needed even when loading the rest fails
+
 try:
     from shotc.cli import main
 
     main()
 except KeyboardInterrupt:  # Ctrl-C while the command line itself loads: 130, no traceback
     sys.stderr.write("interrupted\n")
-    sys.exit(130)
+    sys.exit(ExitCode.INTERRUPTED)

@@ -43,7 +43,9 @@ def test_a_server_error_is_retried_with_growing_waits_then_given_up() -> None:
         counters = decision.counters
     assert waits == [1.0, 2.0, 4.0]
     final = step(ServerError("502"), counters)
-    assert isinstance(final, GiveUp) and "after 4 retries" in final.why
+    assert (
+        isinstance(final, GiveUp) and "after 3 retries" in final.why
+    )  # 4 attempts: the first and 3 retries
 
 
 def test_retry_after_is_honoured_and_capped() -> None:

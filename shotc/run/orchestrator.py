@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
+from shotc.exits import ExitCode
 from shotc.run.client import KieClient
 from shotc.run.config import Config
 from shotc.run.continuity import Continuity
@@ -37,7 +38,7 @@ from shotc.run.planner import DONE as PLAN_DONE
 from shotc.run.planner import Job
 from shotc.run.polling import follow
 from shotc.run.progress import Progress
-from shotc.run.retry import Backoff, Stopped
+from shotc.run.retry import Backoff, Sleep, Stopped, wait_on
 from shotc.run.scene_key import DigestCache
 from shotc.run.signals import SIGNAL_EXIT, Terminated
 from shotc.run.states import Outcome
@@ -74,10 +75,14 @@ class Orchestrator(SubmitSteps):
         stop: threading.Event | None = None,
         digest: DigestCache | None = None,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = wait_on,
         continuity: Continuity | None = None,
     ) -> None:
         self.jobs = jobs
-        self._clock = clock  # the run's one monotonic clock (injected by tests)
+        # The run's one monotonic clock and its one way of waiting (tests inject a fake clock
+        # and a sleep that advances it, so retries and polls cost no wall-clock time).
+        self._clock = clock
+        self._sleep = sleep
         self._continuity = continuity  # FIRST FRAME after: dependents wait for their source
         self._ledgers = ledgers
         self._client = client
@@ -101,7 +106,8 @@ class Orchestrator(SubmitSteps):
         self._in_flight = 0
         self.halt: Halt | None = None
         self.interrupted = False
-        self.signal_exit = 0  # 130 or 143 once a SIGINT or SIGTERM asked the run to stop
+        # INTERRUPTED or TERMINATED once a SIGINT or SIGTERM asked the run to stop
+        self.signal_exit: int = ExitCode.OK
         # Set when no new POST may start: stopped, halted by kie.ai, or the ledger failed.
         self._gate = threading.Event()
         self.ledger_failure: LedgerWriteFailed | None = None
@@ -126,7 +132,7 @@ class Orchestrator(SubmitSteps):
         if self.stop.is_set():  # a second Ctrl-C (or SIGTERM): leave at once
             raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
         self.interrupted = True
-        self.signal_exit = SIGNAL_EXIT.get(signum, 130)
+        self.signal_exit = SIGNAL_EXIT.get(signum, ExitCode.INTERRUPTED)
         self._progress.say(
             "stopping: no new submissions; waiting for requests in flight to be answered "
             "(Ctrl-C again to quit now). The tasks go on: `shotc run` or `shotc status` "
@@ -236,6 +242,8 @@ class Orchestrator(SubmitSteps):
                     stop=self.stop,
                     progress=self._progress,
                     wait=self._options.wait,
+                    clock=self._clock,
+                    sleep=self._sleep,
                 )
                 if stopped is not None:
                     if stopped.halt is not None:

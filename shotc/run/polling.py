@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from shotc.run.client import KieClient, TaskInfo
@@ -21,7 +22,7 @@ from shotc.run.ledger import Ledger, TransitionError
 from shotc.run.ledger_schema import FAIL, KIE_STATES, SUCCESS, Submission
 from shotc.run.planner import Job
 from shotc.run.progress import Progress
-from shotc.run.retry import Backoff, Stopped
+from shotc.run.retry import Backoff, Sleep, Stopped, wait_on
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,8 @@ def follow(
     stop: threading.Event,
     progress: Progress,
     wait: bool,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Sleep = wait_on,
 ) -> StoppedWaiting | None:
     """Poll until the task ends: None when it did (job.sub holds success with a result URL,
     or fail), else why waiting stopped. Raises Stopped when the run is told to stop."""
@@ -81,13 +84,13 @@ def follow(
     task_id = job.sub.task_id
     if not wait and job.created_now:
         return StoppedWaiting(f"submitted, task {task_id} (not waiting)")
-    deadline = time.monotonic() + settings.deadline
+    deadline = clock() + settings.deadline
     delay = settings.poll_initial if job.created_now else 0.0
     interval = settings.poll_initial
     errors = 0
     progress.update(job, job.sub.state)
     while True:
-        if stop.wait(delay):
+        if sleep(stop, delay):
             raise Stopped()
         # The ledger, not our copy, is the truth: `status` may have recorded the end meanwhile
         # (and then our own answer changes nothing in the ledger).
@@ -117,7 +120,7 @@ def follow(
             interval = min(interval * settings.poll_factor, settings.poll_max)
         if not wait:
             return StoppedWaiting(f"task {task_id} is {_shown(job.sub)} (not waiting)")
-        if time.monotonic() + delay > deadline:
+        if clock() + delay > deadline:
             # The last failed question says why, if asking kept failing (a huge answer...).
             why = f" (last answer: {job.message})" if errors else ""
             return StoppedWaiting(

@@ -19,6 +19,15 @@ T = TypeVar("T")
 SAFE_TO_REPEAT: tuple[type[KieError], ...] = (NotSent, RateLimited, ServerError, AnswerLost)
 
 
+# How the run waits: `sleep(stop, seconds)` returns True when `stop` was set meanwhile (the
+# wait ended early). The default is `Event.wait`; tests inject one that advances a fake clock.
+Sleep = Callable[[threading.Event, float], bool]
+
+
+def wait_on(stop: threading.Event, seconds: float) -> bool:
+    return stop.wait(seconds)
+
+
 class Stopped(Exception):
     """The user asked to stop (Ctrl-C) while we were waiting to retry."""
 
@@ -49,6 +58,7 @@ def call_with_retries(
     stop: threading.Event,
     retry_on: tuple[type[KieError], ...] = SAFE_TO_REPEAT,
     on_retry: Callable[[KieError, float], None] | None = None,
+    sleep: Sleep = wait_on,
 ) -> T:
     """Call `fn` until it succeeds, raises something not in `retry_on`, or retries run out
     (then the last error is raised). Raises Stopped if `stop` is set while waiting."""
@@ -63,5 +73,5 @@ def call_with_retries(
             if on_retry is not None:
                 on_retry(exc, wait)
             attempt += 1
-            if stop.wait(wait):
+            if sleep(stop, wait):
                 raise Stopped() from exc

@@ -32,7 +32,7 @@ from shotc.run.ledger_schema import UNKNOWN
 from shotc.run.limiter import RateLimiter, Slot
 from shotc.run.planner import Job
 from shotc.run.progress import Progress
-from shotc.run.retry import Backoff
+from shotc.run.retry import Backoff, Sleep
 from shotc.run.states import Outcome
 from shotc.run.submit_policy import Counters, GiveUp, decide
 from shotc.run.uploads import Resolved, Uploader, unfetchable
@@ -50,6 +50,7 @@ class SubmitSteps:
     _backoff: Backoff
     _progress: Progress
     _clock: Callable[[], float]
+    _sleep: Sleep
     _flight: threading.Condition
     _in_flight: int
     _gate: threading.Event
@@ -140,7 +141,7 @@ class SubmitSteps:
             if decision.pause_limiter:
                 self.limiter.pause(decision.wait)  # a 429 is the account's: everyone waits
             self._progress.update(job, "retrying", str(exc))
-            if self.stop.wait(decision.wait):
+            if self._sleep(self.stop, decision.wait):
                 ledger.not_sent(sid, "stopped between attempts")
                 self._finish(job, Outcome.NOT_SENT, "stopped")
                 return False

@@ -73,10 +73,10 @@ def decide(
         wait = wait_for(backoff, counters.limited, exc.retry_after)
         after = replace(counters, limited=counters.limited + 1)
         if now + wait > patience_until:
-            return GiveUp(f"gave up after {after.retries} retries: {exc}")
+            return GiveUp(f"gave up after {counters.retries} retries: {exc}")
         return Retry(wait, after, pause_limiter=True)
     wait = wait_for(backoff, counters.attempt, exc.retry_after)
     after = replace(counters, attempt=counters.attempt + 1)
     if after.attempt > retries:
-        return GiveUp(f"gave up after {after.retries} retries: {exc}")
+        return GiveUp(f"gave up after {counters.retries} retries: {exc}")
     return Retry(wait, after)
