@@ -18,6 +18,7 @@ from typing import Any
 
 from shotc.allow import CONFIG_NAME, find_config
 from shotc.run.errors import ConfigError
+from shotc.run.ledger_location import LEDGER_KEY, Setting, parse_setting
 
 __all__ = ["CONFIG_NAME", "find_config"]  # their home is shotc.allow, shared with check/build
 
@@ -68,6 +69,7 @@ class Config:
     prices: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_PRICES))
     source: Path | None = None
     usd_per_credit: float = USD_PER_CREDIT
+    ledger: Setting | None = None  # `ledger = "..."`; SHOTC_LEDGER overrides it (ledger_location)
 
     def price_per_second(self, mode: str, sound: bool) -> float:
         name = f"{mode}_sound" if sound else mode
@@ -103,15 +105,21 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"{path}: {exc}") from None
     except UnicodeDecodeError as exc:  # tomllib decodes the bytes itself: not a TOMLDecodeError
         raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    unknown = set(data) - {"run", "prices", "allow"}  # `allow`: read by shotc.allow
+    unknown = set(data) - {"run", "prices", "allow", LEDGER_KEY}  # `allow`: shotc.allow's
     if unknown:
         raise ConfigError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}")
     prices = _prices(path, data.get("prices", {}))
+    ledger = (
+        parse_setting(data[LEDGER_KEY], base=path.resolve().parent, origin=str(path))
+        if LEDGER_KEY in data
+        else None
+    )
     return Config(
         run=_settings(path, data.get("run", {})),
         prices=prices,
         source=path,
         usd_per_credit=prices.pop(USD_KEY, USD_PER_CREDIT),
+        ledger=ledger,
     )
 
 
