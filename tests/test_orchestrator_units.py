@@ -34,6 +34,7 @@ from shotc.run.errors import (
 )
 from shotc.run.ledger import Ledger
 from shotc.run.ledger_schema import NOT_SENT, SUCCESS, UNKNOWN
+from shotc.run.limiter import RateLimiter
 from shotc.run.orchestrator import Orchestrator, RunOptions
 from shotc.run.planner import Job, open_ledgers, plan_run
 from shotc.run.progress import Progress
@@ -117,6 +118,12 @@ class Run:
         return latest[0].state
 
 
+def paused_until(run: Run) -> float:
+    limiter = run.orchestrator.limiter
+    assert isinstance(limiter, RateLimiter)
+    return limiter._paused_until
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     script = tmp_path / "film.shot"
@@ -194,7 +201,7 @@ def test_server_errors_twice_then_created_once(run_one: Callable[..., Run]) -> N
     # Two backoff waits, each within [base*2**n / 2, base*2**n] (jitter), nothing on the wall.
     first, second = run.time.waits
     assert 0.5 <= first <= 1.0 and 1.0 <= second <= 2.0
-    assert run.orchestrator.limiter._paused_until == 0.0  # a 5xx is not the account's
+    assert paused_until(run) == 0.0  # a 5xx is not the account's
 
 
 def test_rate_limited_waits_retry_after_and_pauses_everyone(
@@ -206,7 +213,7 @@ def test_rate_limited_waits_retry_after_and_pauses_everyone(
     assert run.job.sub is not None and run.job.sub.task_id == "task-1"
     assert run.time.waits[0] >= 7.0  # never sooner than kie.ai asked
     # The pause covers the whole account: the limiter was paused until that moment.
-    assert run.orchestrator.limiter._paused_until >= 1000.0 + 7.0
+    assert paused_until(run) >= 1000.0 + 7.0
 
 
 def test_retries_exhausted_is_not_sent_and_can_be_sent_again(

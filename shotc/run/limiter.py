@@ -13,6 +13,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 
 class Slot:
@@ -20,6 +21,16 @@ class Slot:
 
     def __init__(self) -> None:
         self.stamp = math.inf  # in flight until released
+
+
+class Limiter(Protocol):
+    """What the orchestrator asks of a limiter: this one, or the shared one of a PostgreSQL
+    ledger (`shotc.run.shared_limiter`)."""
+
+    def acquire(self, stop: threading.Event | None = None) -> Slot | None: ...
+    def release(self, slot: Slot, *, counts: bool = True) -> None: ...
+    def pause(self, seconds: float) -> None: ...
+    def wake(self) -> None: ...
 
 
 class RateLimiter:

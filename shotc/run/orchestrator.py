@@ -33,7 +33,7 @@ from shotc.run.errors import (
 )
 from shotc.run.ledger import Ledger, LedgerWriteFailed
 from shotc.run.ledger_schema import FAIL, SUCCESS, UNKNOWN
-from shotc.run.limiter import RateLimiter
+from shotc.run.limiter import Limiter, RateLimiter
 from shotc.run.planner import DONE as PLAN_DONE
 from shotc.run.planner import Job
 from shotc.run.polling import follow
@@ -77,6 +77,7 @@ class Orchestrator(SubmitSteps):
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = wait_on,
         continuity: Continuity | None = None,
+        limiter: Limiter | None = None,
     ) -> None:
         self.jobs = jobs
         # The run's one monotonic clock and its one way of waiting (tests inject a fake clock
@@ -91,7 +92,9 @@ class Orchestrator(SubmitSteps):
         self._progress = progress
         self._options = options or RunOptions()
         self.stop = stop or threading.Event()
-        self.limiter = RateLimiter(
+        # The account's limit: this machine's own window, or the one shared by every machine
+        # on a PostgreSQL ledger.
+        self.limiter: Limiter = limiter or RateLimiter(
             self._settings.rate_limit, self._settings.rate_period, clock=clock
         )
         self._backoff = Backoff(

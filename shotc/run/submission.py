@@ -29,7 +29,7 @@ from shotc.run.errors import (
 )
 from shotc.run.ledger import Ledger, LedgerWriteFailed
 from shotc.run.ledger_schema import UNKNOWN
-from shotc.run.limiter import RateLimiter, Slot
+from shotc.run.limiter import Limiter, Slot
 from shotc.run.planner import Job
 from shotc.run.progress import Progress
 from shotc.run.retry import Backoff, Sleep
@@ -55,7 +55,7 @@ class SubmitSteps:
     _in_flight: int
     _gate: threading.Event
     stop: threading.Event
-    limiter: RateLimiter
+    limiter: Limiter
     ledger_failure: LedgerWriteFailed | None
 
     # Provided by `Orchestrator` (the control half); declared here for the type checker.
