@@ -11,6 +11,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_robustness import FRAGMENTS
 
+from shotc.language.compiler import CompiledScene
+from shotc.language.scene_memo import SceneMemo
 from shotc.language.source import parse_text
 from shotc.lsp import features, outline
 from shotc.lsp.analysis import analyse
@@ -90,13 +92,13 @@ def test_incremental_diagnostics_equal_a_full_check(
 ) -> None:
     film, included = tmp_path / "film.shot", tmp_path / "cast.shot"
     buffers = {included: "ELEMENT @dog: a dog\n  https://x.io/a.jpg\n" + cast}
-    parser = ChunkParser()
+    parser, memo = ChunkParser(), SceneMemo[CompiledScene | None]()
     text = _START
     earlier = None
     for edit in [(0.0, 0, ""), *edits]:
         text = _apply(text, edit)
         expected = analyse(film, text, buffers)
-        got = analyse(film, text, buffers, parser=parser)
+        got = analyse(film, text, buffers, parser=parser, memo=memo)
         assert got.diagnostics == expected.diagnostics
         assert got.script == expected.script
         assert [s.scene_id for s in got.scenes] == [s.scene_id for s in expected.scenes]
