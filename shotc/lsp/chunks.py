@@ -15,6 +15,7 @@ and each scene's ordinal is set when the chunks are joined.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,13 @@ _CLOSING_SCENE = "SCENE -\n"
 _Key = tuple[str, str, bool]  # (stem, text, closed by a SCENE line)
 
 
+@functools.lru_cache(maxsize=1 << 14)  # the same SCENE lines again on every edit
+def _is_scene_line(raw: str) -> bool:
+    """Whether the lexer reads this line as a `SCENE` line (its kind depends on its text)."""
+    line = classify(raw, 1)
+    return line is not None and line.kind == LineKind.SCENE
+
+
 def split_chunks(text: str) -> list[tuple[int, str]]:
     """(first line, text) of the title page and of each scene, in order; joined they are
     `text`. A chunk after the first starts at a `SCENE` line."""
@@ -40,8 +48,7 @@ def split_chunks(text: str) -> list[tuple[int, str]]:
         raw = lines[index]
         if "SCENE" not in raw or "[[" in raw:
             continue
-        line = classify(raw[:-1] if raw.endswith("\r") else raw, index + 1)
-        if line is not None and line.kind == LineKind.SCENE:
+        if _is_scene_line(raw[:-1] if raw.endswith("\r") else raw):
             starts.append(index)
     ends = [*starts[1:], len(lines)]
     chunks = []
@@ -82,7 +89,9 @@ class ChunkParser:
                 entry = _Entry(first, _moved(entry.parts, first - entry.first), True)
             parts = _numbered(entry.parts, scenes)
             scenes += len(parts.script.scenes)
-            new[key] = _Entry(first, parts, entry.movable)  # numbered: the next call finds it
+            if parts is not entry.parts or first != entry.first:  # the next call finds it
+                entry = _Entry(first, parts, entry.movable)
+            new[key] = entry
             results.append(parts)
         self._previous[file] = self._current.get(file, {})
         self._current[file] = new

@@ -45,6 +45,7 @@ class ShotServer(LanguageServer):
             __version__,
             text_document_sync_kind=lsp.TextDocumentSyncKind.Full,
             converter_factory=wire.converter,
+            protocol_cls=wire.Protocol,
         )
         self.texts: dict[str, str] = {}
         self.analyses: dict[str, Analysis] = {}  # current: made for the document's text
