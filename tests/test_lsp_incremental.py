@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_robustness import FRAGMENTS
 
-from shotc.language.compiler import CompiledScene
 from shotc.language.scene_memo import SceneMemo
 from shotc.language.source import parse_text
 from shotc.lsp import features, outline
@@ -92,7 +91,8 @@ def test_incremental_diagnostics_equal_a_full_check(
 ) -> None:
     film, included = tmp_path / "film.shot", tmp_path / "cast.shot"
     buffers = {included: "ELEMENT @dog: a dog\n  https://x.io/a.jpg\n" + cast}
-    parser, memo = ChunkParser(), SceneMemo[CompiledScene | None]()
+    parser = ChunkParser()
+    memo = SceneMemo(parser.moved_from)
     text = _START
     earlier = None
     for edit in [(0.0, 0, ""), *edits]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from shotc import suggest
-from shotc.language.compiler import CompiledScene, CompileResult, compile_paths
+from shotc.language.compiler import CompileResult, compile_paths
 from shotc.language.scene_memo import SceneMemo
 from shotc.lsp.analysis import analyse
 from shotc.lsp.chunks import ChunkParser
@@ -30,7 +30,7 @@ class _Editor:
     def __init__(self, film: Path) -> None:
         self.film = film
         self.parser = ChunkParser()
-        self.memo = SceneMemo[CompiledScene | None]()
+        self.memo = SceneMemo(self.parser.moved_from)
 
     def compile(self, text: str) -> CompileResult:
         sources = {self.film: text}
@@ -139,7 +139,8 @@ def test_the_did_you_mean_budget_spent_by_an_edited_scene_reaches_the_scenes_aft
 
 def test_the_server_analysis_sees_a_frame_appear(tmp_path: Path) -> None:
     film = tmp_path / "film.shot"
-    parser, memo = ChunkParser(), SceneMemo[CompiledScene | None]()
+    parser = ChunkParser()
+    memo = SceneMemo(parser.moved_from)
     text = _CAST + "SCENE a\nFIRST FRAME start.png\nSHOT 3s\nThe @dog.\n\n" + _scenes(2)
     before = analyse(film, text, parser=parser, memo=memo)
     assert before.scenes[0].credits is None
@@ -147,3 +148,24 @@ def test_the_server_analysis_sees_a_frame_appear(tmp_path: Path) -> None:
     after = analyse(film, text, parser=parser, memo=memo)
     assert "E401" not in [d.code for d in after.diagnostics]
     assert after.scenes[0].credits is not None
+
+
+def test_scenes_moved_down_or_renumbered_keep_what_was_known_moved_with_them(
+    tmp_path: Path,
+) -> None:
+    editor = _Editor(tmp_path / "film.shot")
+    text = _CAST + _scenes(40).replace("SHOT 3s", "SHOT 30s")  # E301 in every scene
+    editor.compile(text)
+    assert editor.memo.checked == 40
+    moved = editor.compile(text.replace("runs 3.", "runs 3.\n\n\n"))  # 36 scenes move down
+    assert editor.memo.checked == 41  # the edited scene only
+    assert [d.code for d in moved.diagnostics].count("E301") == 40
+    inserted = "SCENE new\nSHOT 3s\nThe @dog.\n\n"  # every scene below renumbered and moved
+    editor.compile(text.replace("SCENE s0\n", inserted + "SCENE s0\n"))
+    assert editor.memo.checked == 42
+    untitled = "SCENE !\nSHOT 3s\nThe @dog.\n\n" * 3  # ids scene-1..3: by their ordinal
+    editor.compile(_CAST + untitled)
+    checked = editor.memo.checked
+    shifted = editor.compile(_CAST + inserted + untitled)  # now scene-2..4: checked again
+    assert [s.scene_id for s in shifted.scenes] == ["new", "scene-2", "scene-3", "scene-4"]
+    assert editor.memo.checked == checked + 3  # `new` is remembered from two compiles before

@@ -99,7 +99,7 @@ class _Session:
         self,
         sources: Mapping[Path, str],
         parser: Parser = parse_text,
-        memo: SceneMemo[CompiledScene | None] | None = None,
+        memo: SceneMemo | None = None,
     ) -> None:
         self.sources = sources
         self.parser = parser
@@ -327,7 +327,7 @@ def compile_paths(
     sources: Mapping[Path, str] | None = None,
     allow: frozenset[str] = frozenset(),
     parser: Parser = parse_text,
-    memo: SceneMemo[CompiledScene | None] | None = None,
+    memo: SceneMemo | None = None,
 ) -> CompileResult:
     """Compile every script in `paths`. `for_build` adds the build-only checks (E312) and
     validates every request against the request schema. `sources` gives the text of some
@@ -360,7 +360,7 @@ def _compile(
     for_build: bool,
     sources: Mapping[Path, str],
     parser: Parser,
-    memo: SceneMemo[CompiledScene | None] | None,
+    memo: SceneMemo | None,
 ) -> CompileResult:
     texts = {Path(os.path.abspath(p)): text for p, text in sources.items()}
     session = _Session(texts, parser, memo)

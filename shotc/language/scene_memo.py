@@ -19,19 +19,21 @@ E305's settling) stays outside, computed by the compiler on every compile.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar, cast
 
 from shotc.diagnostics import Diagnostic, Problems
 from shotc.language.checks import SceneContext
+from shotc.language.compiler import CompiledScene
 from shotc.language.syntax import Scene
 from shotc.suggest import Suggester
 
-T = TypeVar("T")
+# the scene an editor's front end made this one from, but for its place, and the lines it moved
+MovedFrom = Callable[[Scene], tuple[Scene, int] | None]
 # what stat says of a path: (file type bits, size), None when nothing can be stat'ed there
 _State = tuple[int, int] | None
 
@@ -66,7 +68,15 @@ class _Entry:
     after: str | None  # the id its `FIRST FRAME after` resolved to
     media: tuple[tuple[Path, _State], ...]
     diagnostics: tuple[Diagnostic, ...]
-    result: object  # the compiled scene, or None
+    result: CompiledScene | None
+
+    def moved(self, scene: Scene, delta: int) -> _Entry:
+        """This entry for `scene`, which is its scene with the lines moved by `delta`."""
+        diagnostics = tuple(d.moved(delta) for d in self.diagnostics)
+        result = self.result
+        if result is not None:
+            result = dataclasses.replace(result, span=result.span.moved(delta))
+        return dataclasses.replace(self, scene=scene, diagnostics=diagnostics, result=result)
 
 
 @dataclass(slots=True)
@@ -78,17 +88,21 @@ class _File:
     older: dict[int, _Entry] = field(default_factory=dict)
 
 
-class SceneMemo(Generic[T]):
-    """The checked scenes of each top-level file, by scene object, for the next compile."""
+class SceneMemo:
+    """The checked scenes of each top-level file, by scene object, for the next compile.
+    `moved_from` (the front end's) finds what was known of a scene whose lines moved, or whose
+    ordinal changed, when lines or scenes above it were inserted or deleted: its diagnostics
+    and compiled scene are moved with it, unless one's text names a line."""
 
-    def __init__(self) -> None:
+    def __init__(self, moved_from: MovedFrom | None = None) -> None:
         self._files: dict[Path, _File] = {}
+        self._moved_from = moved_from
         self.checked = 0  # scenes checked, not reused (for tests and the benchmark)
 
     def forget(self, key: Path) -> None:
         self._files.pop(key, None)
 
-    def begin(self, key: Path, context: tuple[object, ...], ctx: SceneContext) -> FileChecks[T]:
+    def begin(self, key: Path, context: tuple[object, ...], ctx: SceneContext) -> FileChecks:
         """Start a compile of `key`; `context` is everything of the file a scene's check reads
         (compared with ==), `ctx` the compile's scene context."""
         file = self._files.setdefault(key, _File())
@@ -101,10 +115,10 @@ class SceneMemo(Generic[T]):
         return FileChecks(self, file, token, ctx)
 
 
-class FileChecks(Generic[T]):
+class FileChecks:
     """One compile of one file through the memo."""
 
-    def __init__(self, memo: SceneMemo[T], file: _File, token: object, ctx: SceneContext) -> None:
+    def __init__(self, memo: SceneMemo, file: _File, token: object, ctx: SceneContext) -> None:
         self.memo, self.file, self.token, self.ctx = memo, file, token, ctx
         self.states: dict[Path, _State] = {}  # stat'ed this compile
 
@@ -128,14 +142,29 @@ class FileChecks(Generic[T]):
                 return entry
         return None
 
-    def run(self, scene: Scene, scene_id: str, diags: Problems, check: Callable[[], T]) -> T:
+    def _moved(self, scene: Scene, scene_id: str, after: str | None) -> _Entry | None:
+        source = self.memo._moved_from(scene) if self.memo._moved_from is not None else None
+        if source is None:
+            return None
+        entry = self._found(source[0], scene_id, after)
+        if entry is None or any(d.names_a_line() for d in entry.diagnostics):
+            return None
+        return entry.moved(scene, source[1])
+
+    def run(
+        self,
+        scene: Scene,
+        scene_id: str,
+        diags: Problems,
+        check: Callable[[], CompiledScene | None],
+    ) -> CompiledScene | None:
         """`check()`'s result and diagnostics (added to `diags`), remembered or made now."""
         after = self.ctx.after.get(scene.index)
-        entry = self._found(scene, scene_id, after)
+        entry = self._found(scene, scene_id, after) or self._moved(scene, scene_id, after)
         if entry is not None:
             diags.extend(entry.diagnostics)
             self.file.now[id(scene)] = entry
-            return cast(T, entry.result)
+            return entry.result
         self.memo.checked += 1
         guesses, checker = self.ctx.guesses, self.ctx.checker
         asked = guesses.asked if isinstance(guesses, _Watched) else -1

@@ -106,7 +106,7 @@ def analyse(
     buffers: Mapping[Path, str] | None = None,
     encoding: str = "utf-16",
     parser: Parser = parse_text,
-    memo: SceneMemo[CompiledScene | None] | None = None,
+    memo: SceneMemo | None = None,
 ) -> Analysis:
     """Analyse `text` as the content of `path`; `buffers` holds other open documents.
     `parser` is the front end: the server's `ChunkParser` re-parses only changed scenes, and

@@ -18,7 +18,6 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
 from shotc import __version__
-from shotc.language.compiler import CompiledScene
 from shotc.language.scene_memo import SceneMemo
 from shotc.lsp import features, outline, wire
 from shotc.lsp.analysis import Analysis, analyse
@@ -53,7 +52,7 @@ class ShotServer(LanguageServer):
         self.pending: set[str] = set()  # documents whose diagnostics are to be published
         # one front end for every document: an edit re-parses only the scenes it changed
         self.parser = ChunkParser()
-        self.checked: SceneMemo[CompiledScene | None] = SceneMemo()  # and re-checks only those
+        self.checked = SceneMemo(self.parser.moved_from)  # and re-checks only those
 
     def encoding(self) -> str:
         chosen = self.workspace.position_encoding if self.protocol._workspace else None
