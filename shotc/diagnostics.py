@@ -13,6 +13,7 @@ Tests assert on code and position; wording is free to improve. `shotc.render` pr
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -45,6 +46,18 @@ class Span:
         path says where in the request)."""
         return Span(file, 0, 0, 0, 0)
 
+    def moved(self, delta: int) -> Span:
+        """The same columns, `delta` lines further down (a file as a whole stays one)."""
+        if self.line <= 0:
+            return self
+        return Span(
+            self.file, self.line + delta, self.column, self.end_line + delta, self.end_column
+        )
+
+
+# a diagnostic's text that may name a line (Diagnostic.names_a_line)
+_LINE_IN_TEXT = re.compile(r"(?i)\bline\b|:\d")
+
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
@@ -65,6 +78,15 @@ class Diagnostic:
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.span.file, self.span.line, self.span.column, self.code or "")
+
+    def names_a_line(self) -> bool:
+        """Whether its text may hold a line number ("the first is on line 12", "film.shot:12"):
+        the editor, moving a scene's diagnostics with its lines, cannot move that number."""
+        return _LINE_IN_TEXT.search(f"{self.message} {self.help}") is not None
+
+    def moved(self, delta: int) -> Diagnostic:
+        """The same diagnostic, `delta` lines further down (the editor's reuse)."""
+        return dataclasses.replace(self, span=self.span.moved(delta))
 
     def located(self, file: str, path: str) -> Diagnostic:
         """This request problem as found in `file`, at `path` there (a request inside an

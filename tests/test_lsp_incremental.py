@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_robustness import FRAGMENTS
 
+from shotc.language.scene_memo import SceneMemo
 from shotc.language.source import parse_text
 from shotc.lsp import features, outline
 from shotc.lsp.analysis import analyse
@@ -91,12 +92,13 @@ def test_incremental_diagnostics_equal_a_full_check(
     film, included = tmp_path / "film.shot", tmp_path / "cast.shot"
     buffers = {included: "ELEMENT @dog: a dog\n  https://x.io/a.jpg\n" + cast}
     parser = ChunkParser()
+    memo = SceneMemo(parser.moved_from)
     text = _START
     earlier = None
     for edit in [(0.0, 0, ""), *edits]:
         text = _apply(text, edit)
         expected = analyse(film, text, buffers)
-        got = analyse(film, text, buffers, parser=parser)
+        got = analyse(film, text, buffers, parser=parser, memo=memo)
         assert got.diagnostics == expected.diagnostics
         assert got.script == expected.script
         assert [s.scene_id for s in got.scenes] == [s.scene_id for s in expected.scenes]
@@ -160,3 +162,41 @@ def test_a_chunk_whose_diagnostic_names_a_line_is_parsed_again_when_moved() -> N
     parser(text, "f.shot", "f")
     edited = "\n" + text
     assert parser(edited, "f.shot", "f") == parse_text(edited, "f.shot", "f")
+
+
+def test_the_protocol_writes_the_json_pygls_writes() -> None:
+    # the spliced lists of kept objects, compact: the same JSON values as pygls' own, the
+    # first time, when the objects (and the outline's list) are sent again, and after a change
+    import json
+
+    from lsprotocol import types as lsp
+    from pygls.protocol import LanguageServerProtocol, default_converter
+
+    from shotc.lsp import wire
+    from shotc.lsp.server import ShotServer
+
+    ours = wire.Protocol(ShotServer(), wire.converter())
+    theirs = LanguageServerProtocol(ShotServer(), default_converter())  # type: ignore[no-untyped-call]
+    parser = ChunkParser()
+    first = analyse(Path("/tmp/film.shot"), _scenes_text(5) + "SCENE x\nSHOT 99s\n@nobody\n")
+    text = first.text.replace("SHOT 99s", "SHOT 98s")
+    second = analyse(Path("/tmp/film.shot"), text, parser=parser)
+    second.inherit(first)
+    for analysis in (first, first, second):
+        symbols, diagnostics = outline.document_symbols(analysis), features.diagnostics(analysis)
+        assert diagnostics
+        messages: list[object] = [
+            lsp.DocumentSymbolResponse(id=1, result=symbols),
+            lsp.PublishDiagnosticsNotification(
+                params=lsp.PublishDiagnosticsParams(uri="file:///f.shot", diagnostics=diagnostics)
+            ),
+            lsp.PublishDiagnosticsNotification(
+                params=lsp.PublishDiagnosticsParams(uri="file:///f.shot", diagnostics=[])
+            ),
+            lsp.HoverResponse(id=2, result=None),
+        ]
+        assert [wire._kept_list(m) is not None for m in messages] == [True, True, False, False]
+        for message in messages:
+            written = ours.encode(message)
+            expected = json.dumps(message, default=theirs._serialize_message)
+            assert json.loads(written) == json.loads(expected)

@@ -4,6 +4,7 @@ scene, the resolved pieces the emitter turns into a request."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -51,6 +52,7 @@ class ResolvedScene:
     sound: bool  # what `input.sound` sends
 
 
+@functools.lru_cache(maxsize=8192)  # asked again for each title by ids, continuity, the editor
 def slug(text: str) -> str:
     """`text` as lower-case ASCII words joined by `-`; "" when nothing is left."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
@@ -78,8 +80,11 @@ class MediaChecker:
 
     def __init__(self) -> None:
         self._sizes: dict[Path, int | None] = {}
+        self.looked_at: list[Path] | None = None  # the editor's memo records (scene_memo.py)
 
     def size(self, path: Path) -> int | None:
+        if self.looked_at is not None:
+            self.looked_at.append(path)
         if path not in self._sizes:
             try:
                 self._sizes[path] = os.stat(path).st_size if path.is_file() else None

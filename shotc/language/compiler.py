@@ -6,11 +6,13 @@ Orchestrates the stages (source → lexer → parser → AST → checks → emit
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shotc.diagnostics import Diagnostic, Problems, Span, has_errors, sorted_diagnostics
 from shotc.language.checks import (
@@ -27,9 +29,12 @@ from shotc.language.checks import (
 from shotc.language.continuity import resolve_after
 from shotc.language.settings import Value, resolve
 from shotc.language.source import ParsedFile, SourceError, parse_text, read_text
-from shotc.language.syntax import Element, Include, Script, Voice
+from shotc.language.syntax import Element, Include, Scene, Script, Voice
 from shotc.request.emit import request_for
 from shotc.request.types import CreateTaskRequest
+
+if TYPE_CHECKING:
+    from shotc.language.scene_memo import SceneMemo
 
 MAX_INCLUDE_DEPTH = 100
 
@@ -90,9 +95,15 @@ Parser = Callable[[str, str, str], ParsedFile]
 
 
 class _Session:
-    def __init__(self, sources: Mapping[Path, str], parser: Parser = parse_text) -> None:
+    def __init__(
+        self,
+        sources: Mapping[Path, str],
+        parser: Parser = parse_text,
+        memo: SceneMemo | None = None,
+    ) -> None:
         self.sources = sources
         self.parser = parser
+        self.memo = memo
         self.parsed: dict[Path, ParsedFile] = {}
         self.unreadable: dict[Path, str] = {}
         self.own_settings: dict[Path, dict[str, Value]] = {}
@@ -233,6 +244,10 @@ class _Session:
             for scene in script.scenes
         ]
         ctx.after = resolve_after(script.scenes, ids, self.diagnostics)
+        checks = None
+        if self.memo is not None:  # the editor's: unchanged scenes are not checked again
+            context = (for_build, film_title, settings, declared, voices, walk.failed)
+            checks = self.memo.begin(key, context, ctx)
         for scene, scene_id in zip(script.scenes, ids, strict=True):
             if scene_id in self.scene_ids:
                 first = self.scene_ids[scene_id]
@@ -244,27 +259,12 @@ class _Session:
                 )
             else:
                 self.scene_ids[scene_id] = scene.span
-            check_scene_id(scene, scene_id, self.diagnostics)
-            checked = check_scene(scene, scene_id, ctx, self.diagnostics)
-            if checked is None:
-                continue
-            request = request_for(checked)
-            body = request["input"]
-            out.append(
-                CompiledScene(
-                    scene_id,
-                    key,
-                    film_title,
-                    request,
-                    len(scene.shots),
-                    int(body["duration"]),
-                    body["mode"],
-                    body["sound"],
-                    scene.span,
-                    film_title if scene.implicit else scene.title,
-                    _takes(checked.settings),
-                )
+            check = functools.partial(self.compile_scene, scene, scene_id, ctx, key, film_title)
+            compiled = (
+                check() if checks is None else checks.run(scene, scene_id, self.diagnostics, check)
             )
+            if compiled is not None:
+                out.append(compiled)
         unused_elements(script, cued_names(script.scenes, voices), self.diagnostics)
         if for_build and not script.has_shots:
             self.diagnostics.add(
@@ -273,6 +273,30 @@ class _Session:
                 Span.point(script.path, 1, 1),
                 "add a `SHOT 5s` with prose, or INCLUDE this file from a script",
             )
+
+    def compile_scene(
+        self, scene: Scene, scene_id: str, ctx: SceneContext, key: Path, film_title: str
+    ) -> CompiledScene | None:
+        """One scene's own checks and, when it has no error, its compiled request."""
+        check_scene_id(scene, scene_id, self.diagnostics)
+        checked = check_scene(scene, scene_id, ctx, self.diagnostics)
+        if checked is None:
+            return None
+        request = request_for(checked)
+        body = request["input"]
+        return CompiledScene(
+            scene_id,
+            key,
+            film_title,
+            request,
+            len(scene.shots),
+            int(body["duration"]),
+            body["mode"],
+            body["sound"],
+            scene.span,
+            film_title if scene.implicit else scene.title,
+            _takes(checked.settings),
+        )
 
 
 def _missing_help(target: Path, written: str) -> str:
@@ -303,13 +327,15 @@ def compile_paths(
     sources: Mapping[Path, str] | None = None,
     allow: frozenset[str] = frozenset(),
     parser: Parser = parse_text,
+    memo: SceneMemo | None = None,
 ) -> CompileResult:
     """Compile every script in `paths`. `for_build` adds the build-only checks (E312) and
     validates every request against the request schema. `sources` gives the text of some
     files instead of reading them (an editor's buffer, `fmt`'s output before it is written):
     keys are paths as passed in `paths`; includes and media stay relative to each path.
     `allow` names warnings to leave out (`--allow`, `shotc.allow`). `parser` replaces the
-    front end with one giving the same result (the language server's reuses unchanged scenes).
+    front end with one giving the same result (the language server's reuses unchanged scenes);
+    `memo` remembers checked scenes for the next compile (the language server's, likewise).
 
     Raises ScriptReadError for a top-level file that cannot be read or decoded, and
     CompilerBug when an emitted request fails the schema.
@@ -320,7 +346,7 @@ def compile_paths(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        result = _compile(paths, for_build, sources or {}, parser)
+        result = _compile(paths, for_build, sources or {}, parser, memo)
     finally:
         if collecting:
             gc.enable()
@@ -330,10 +356,14 @@ def compile_paths(
 
 
 def _compile(
-    paths: Sequence[Path], for_build: bool, sources: Mapping[Path, str], parser: Parser
+    paths: Sequence[Path],
+    for_build: bool,
+    sources: Mapping[Path, str],
+    parser: Parser,
+    memo: SceneMemo | None,
 ) -> CompileResult:
     texts = {Path(os.path.abspath(p)): text for p, text in sources.items()}
-    session = _Session(texts, parser)
+    session = _Session(texts, parser, memo)
     keys = [Path(os.path.abspath(p)) for p in paths]
     session.top_level.update(keys)
     for path, key in zip(paths, keys, strict=True):

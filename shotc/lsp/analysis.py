@@ -18,6 +18,7 @@ from shotc.language.checks import slugify
 from shotc.language.compiler import CompiledScene, Parser, ScriptReadError, compile_paths
 from shotc.language.include_graph import include_target, reachable
 from shotc.language.lexer import split_lines
+from shotc.language.scene_memo import SceneMemo
 from shotc.language.source import parse_text
 from shotc.language.syntax import Element, Include, Scene, Script
 from shotc.lsp.positions import PositionMap
@@ -105,15 +106,17 @@ def analyse(
     buffers: Mapping[Path, str] | None = None,
     encoding: str = "utf-16",
     parser: Parser = parse_text,
+    memo: SceneMemo | None = None,
 ) -> Analysis:
     """Analyse `text` as the content of `path`; `buffers` holds other open documents.
-    `parser` is the front end: the server's `ChunkParser` re-parses only changed scenes."""
+    `parser` is the front end: the server's `ChunkParser` re-parses only changed scenes, and
+    its `memo` keeps the scenes checked, so only changed ones are checked again."""
     path = Path(os.path.abspath(path))
     buffers = dict(buffers or {})
     buffers[path] = text
     display = str(path)
     try:
-        result = compile_paths([path], for_build=False, sources=buffers, parser=parser)
+        result = compile_paths([path], for_build=False, sources=buffers, parser=parser, memo=memo)
     except ScriptReadError:  # cannot happen for a buffer; keep the server alive regardless
         result = None
     if result is not None and path in result.files:

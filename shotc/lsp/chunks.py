@@ -15,20 +15,27 @@ and each scene's ordinal is set when the chunks are joined.
 from __future__ import annotations
 
 import dataclasses
-import re
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from shotc.diagnostics import Span
 from shotc.language.lexer import LineKind, classify
 from shotc.language.source import MAX_CONTROL_REPORTS, ParsedFile, ParsedParts, parse_parts
-from shotc.language.syntax import Script
+from shotc.language.syntax import Scene, Script
 
 # Appended to the title page when scenes follow; its line is the next chunk's SCENE line, so
 # a note left open on the title page is closed at the same line as in the whole text.
 _CLOSING_SCENE = "SCENE -\n"
 
 _Key = tuple[str, str, bool]  # (stem, text, closed by a SCENE line)
+
+
+@functools.lru_cache(maxsize=1 << 14)  # the same SCENE lines again on every edit
+def _is_scene_line(raw: str) -> bool:
+    """Whether the lexer reads this line as a `SCENE` line (its kind depends on its text)."""
+    line = classify(raw, 1)
+    return line is not None and line.kind == LineKind.SCENE
 
 
 def split_chunks(text: str) -> list[tuple[int, str]]:
@@ -40,8 +47,7 @@ def split_chunks(text: str) -> list[tuple[int, str]]:
         raw = lines[index]
         if "SCENE" not in raw or "[[" in raw:
             continue
-        line = classify(raw[:-1] if raw.endswith("\r") else raw, index + 1)
-        if line is not None and line.kind == LineKind.SCENE:
+        if _is_scene_line(raw[:-1] if raw.endswith("\r") else raw):
             starts.append(index)
     ends = [*starts[1:], len(lines)]
     chunks = []
@@ -60,10 +66,23 @@ class ChunkParser:
         self._current: dict[str, dict[_Key, _Entry]] = {}
         self._previous: dict[str, dict[_Key, _Entry]] = {}
         self.parsed_chunks = 0  # chunks parsed, not reused (for tests and the benchmark)
+        # per file, of its last parse: id(scene) -> (scene, the scene it was made from by
+        # moving its lines or renumbering it, how many lines it moved)
+        self._moves: dict[str, dict[int, tuple[Scene, Scene, int]]] = {}
 
     def forget(self, file: str) -> None:
         self._current.pop(file, None)
         self._previous.pop(file, None)
+        self._moves.pop(file, None)
+
+    def moved_from(self, scene: Scene) -> tuple[Scene, int] | None:
+        """The scene of an earlier parse this one is, but for its place (its lines moved by
+        the number given, its ordinal changed): the editor's memo moves what it knew of it."""
+        for moves in self._moves.values():
+            found = moves.get(id(scene))
+            if found is not None and found[0] is scene:
+                return found[1], found[2]
+        return None
 
     def __call__(self, text: str, file: str, stem: str) -> ParsedFile:
         chunks = split_chunks(text)
@@ -71,21 +90,31 @@ class ChunkParser:
         new: dict[_Key, _Entry] = {}
         results = []
         scenes = 0
+        moves: dict[int, tuple[Scene, Scene, int]] = {}
         for position, (first, body) in enumerate(chunks):
             closed = position == 0 and len(chunks) > 1
             key = (stem, body, closed)
-            entry = new.get(key) or old.get(key)
+            entry = found = new.get(key) or old.get(key)
             if entry is None or (entry.first != first and not entry.movable):
                 entry = self._parse(body, file, stem, first, closed)
+                found = None
             elif entry.first != first:
                 # lines inserted or deleted above: the same chunk, moved (faster than parsing)
                 entry = _Entry(first, _moved(entry.parts, first - entry.first), True)
             parts = _numbered(entry.parts, scenes)
             scenes += len(parts.script.scenes)
-            new[key] = _Entry(first, parts, entry.movable)  # numbered: the next call finds it
+            if found is not None:
+                before = found.parts.script.scenes
+                for was, scene in zip(before, parts.script.scenes, strict=True):
+                    if scene is not was:
+                        moves[id(scene)] = (scene, was, first - found.first)
+            if parts is not entry.parts or first != entry.first:  # the next call finds it
+                entry = _Entry(first, parts, entry.movable)
+            new[key] = entry
             results.append(parts)
         self._previous[file] = self._current.get(file, {})
         self._current[file] = new
+        self._moves[file] = moves
         return _join(results, file, stem)
 
     def _parse(self, body: str, file: str, stem: str, first: int, closed: bool) -> _Entry:
@@ -97,7 +126,7 @@ class ChunkParser:
             script = dataclasses.replace(parts.script, scenes=parts.script.scenes[:-1])
             parts = dataclasses.replace(parts, script=script)
         found = (*parts.control, *parts.structure, *parts.notes)
-        movable = not any(_LINE_IN_TEXT.search(f"{d.message} {d.help}") for d in found)
+        movable = not any(d.names_a_line() for d in found)
         return _Entry(first, parts, movable)
 
 
@@ -108,9 +137,6 @@ class _Entry:
     movable: bool  # no diagnostic names a line in its text: moving the spans moves it all
 
 
-# A diagnostic's text that may hold a line number ("the first is on line 12", "film.shot:12"):
-# moving such a chunk would leave the number behind, so it is parsed again instead.
-_LINE_IN_TEXT = re.compile(r"(?i)\bline\b|:\d")
 # each AST class's fields, and whether the field's declared type holds no line (copied as is)
 _FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
 _PLAIN = frozenset({"str", "int", "bool", "str | None", "int | None"})

@@ -18,6 +18,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 
 from shotc import __version__
+from shotc.language.scene_memo import SceneMemo
 from shotc.lsp import features, outline, wire
 from shotc.lsp.analysis import Analysis, analyse
 from shotc.lsp.chunks import ChunkParser
@@ -43,6 +44,7 @@ class ShotServer(LanguageServer):
             __version__,
             text_document_sync_kind=lsp.TextDocumentSyncKind.Full,
             converter_factory=wire.converter,
+            protocol_cls=wire.Protocol,
         )
         self.texts: dict[str, str] = {}
         self.analyses: dict[str, Analysis] = {}  # current: made for the document's text
@@ -50,6 +52,7 @@ class ShotServer(LanguageServer):
         self.pending: set[str] = set()  # documents whose diagnostics are to be published
         # one front end for every document: an edit re-parses only the scenes it changed
         self.parser = ChunkParser()
+        self.checked = SceneMemo(self.parser.moved_from)  # and re-checks only those
 
     def encoding(self) -> str:
         chosen = self.workspace.position_encoding if self.protocol._workspace else None
@@ -67,7 +70,12 @@ class ShotServer(LanguageServer):
         buffers = {uri_to_path(u): t for u, t in self.texts.items()}
         try:
             result = analyse(
-                uri_to_path(uri), self.texts[uri], buffers, self.encoding(), self.parser
+                uri_to_path(uri),
+                self.texts[uri],
+                buffers,
+                self.encoding(),
+                self.parser,
+                self.checked,
             )
         except Exception:  # never die on a half-typed script; report and carry on
             log.exception("analysis of %s failed", uri)
@@ -157,6 +165,7 @@ def did_close(ls: ShotServer, params: lsp.DidCloseTextDocumentParams) -> None:
     ls.analyses.pop(uri, None)
     ls.earlier.pop(uri, None)
     ls.parser.forget(str(uri_to_path(uri)))
+    ls.checked.forget(uri_to_path(uri))
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
 
