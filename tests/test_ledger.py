@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from shotc.run.client import DEFAULT_UPLOAD_BASE
+from shotc.run.commands import run_lock
 from shotc.run.errors import LocalIOError
 from shotc.run.ledger import Ledger, LedgerConflict, TransitionError
 from shotc.run.ledger_schema import (
@@ -414,3 +415,20 @@ def test_a_move_onto_a_recorded_path_replaces_that_record(ledger: Ledger, tmp_pa
     assert [d.path for d in ledger.downloads(other)] == [str(new)]
     ledger.move_download(new, new)  # onto itself: nothing lost
     assert len(ledger.downloads(sid)) == 1 and len(ledger.downloads(other)) == 1
+
+
+def test_one_run_at_a_time_per_ledger(ledger_where: Path | str, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere" / ".shotc" / "ledger.sqlite"
+    with (
+        Ledger(ledger_where, root=tmp_path) as a,
+        Ledger(ledger_where, root=tmp_path) as b,
+        Ledger(elsewhere) as c,
+    ):
+        with run_lock([a]) as free:
+            assert free
+            with run_lock([c, b]) as other_free:
+                assert not other_free  # b's run is live (another process, machine)
+                with Ledger(elsewhere) as c_again, run_lock([c_again]) as c_free:
+                    assert c_free  # a busy answer holds nothing
+        with run_lock([b, c]) as free:
+            assert free  # released when the first run ended
