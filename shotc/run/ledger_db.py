@@ -21,7 +21,7 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 def is_postgres_url(where: str) -> bool:
     """Whether a ledger location names a PostgreSQL database rather than a file."""
-    return where.lower().startswith(POSTGRES_SCHEMES)
+    return where.startswith(POSTGRES_SCHEMES)  # as libpq reads them: lower case
 
 
 class Row(Protocol):
