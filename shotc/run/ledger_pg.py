@@ -19,6 +19,7 @@ they cannot meet another program's locks in the same database.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from functools import lru_cache
 from typing import Any
 
@@ -112,7 +113,7 @@ def migrate(conn: psycopg.Connection[DictRow]) -> int:
             )
         conn.execute("COMMIT")
     except BaseException:
-        if not conn.closed:
+        with suppress(psycopg.Error):  # a lost connection has nothing to roll back
             conn.execute("ROLLBACK")
         raise
     return SCHEMA_VERSION
