@@ -66,6 +66,10 @@ def run_threads(count: int, work: Any) -> list[BaseException]:
 def test_two_ledgers_on_one_url_see_each_others_writes(pg_url: str, tmp_path: Path) -> None:
     with Ledger(pg_url, root=tmp_path) as a, Ledger(pg_url, root=tmp_path) as b:
         assert a.backend == b.backend == "postgresql"
+        # its home on this machine, as a SQLite ledger's path would be; no file made there
+        assert a.path == tmp_path.resolve() / ".shotc" / "ledger.sqlite"
+        assert not a.path.parent.exists()
+        assert a.script_name(tmp_path / "film.shot") == "film.shot"
         sid = begin(a)
         assert b.get(sid).state == "sending"
         b.created(sid, "task_b")

@@ -28,9 +28,6 @@ from shotc.run.ledger_sqlite import SqliteDatabase
 
 LEDGER_DIR = ".shotc"
 LEDGER_NAME = "ledger.sqlite"
-# A PostgreSQL ledger's `path`: no file there, but its directory is where this machine keeps
-# what is its own (the recovery file), in the project directory as for a SQLite ledger.
-PG_LEDGER_NAME = "ledger.postgresql"
 
 
 class LedgerWriteFailed(LocalIOError):
@@ -75,7 +72,10 @@ class LedgerStore:
             if root is None:
                 raise ValueError("a PostgreSQL ledger needs root=, its project directory")
             self.root = root.resolve()
-            self.path = self.root / LEDGER_DIR / PG_LEDGER_NAME
+            # The ledger's home on this machine (see `shotc.run.ledger_location`): no file,
+            # but the key commands group scenes by and the directory of what is this
+            # machine's own (the recovery file). Never to be opened as a SQLite ledger.
+            self.path = self.root / LEDGER_DIR / LEDGER_NAME
             from shotc.run.ledger_pg import PgDatabase  # psycopg only for a PostgreSQL ledger
 
             self._db = PgDatabase(where)
