@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fakekie import FakeKie
@@ -38,3 +39,13 @@ def pg_server() -> Iterator[PgServer]:
 def pg_url(pg_server: PgServer) -> str:
     """The URL of a new, empty PostgreSQL database of its own for this test."""
     return pg_server.database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ledger_where(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a test's ledger is, once per backend: a SQLite file in the test's project
+    directory (`tmp_path`), or a new PostgreSQL database (open it with `root=tmp_path`)."""
+    if request.param == "sqlite":
+        return tmp_path / ".shotc" / "ledger.sqlite"
+    url: str = request.getfixturevalue("pg_url")
+    return url

@@ -1,18 +1,25 @@
 """Ledger tests: every state change, the forbidden ones, crash recovery, migrations, and the
-upload and download records."""
+upload and download records.
+
+The tests on the `ledger` fixture (or `ledger_where`) run on both backends, SQLite and
+PostgreSQL; those marked SQLite only are about the file itself (its journal, its
+`user_version`, migrations of files written by older versions, a bad path).
+"""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from shotc.run.client import DEFAULT_UPLOAD_BASE
+from shotc.run.commands import run_lock
 from shotc.run.errors import LocalIOError
-from shotc.run.ledger import Ledger, TransitionError
+from shotc.run.ledger import Ledger, LedgerConflict, TransitionError
 from shotc.run.ledger_schema import (
     KIE_STATES,
     MIGRATIONS,
@@ -24,8 +31,9 @@ from shotc.run.uploads import normalise_base
 
 
 @pytest.fixture
-def ledger(tmp_path: Path) -> Ledger:
-    return Ledger(tmp_path / ".shotc" / "ledger.sqlite")
+def ledger(ledger_where: Path | str, tmp_path: Path) -> Iterator[Ledger]:
+    with Ledger(ledger_where, root=tmp_path) as opened:
+        yield opened
 
 
 def begin(ledger: Ledger, key: str = "k1", take: int = 1, **kw: Any) -> int:
@@ -185,20 +193,28 @@ def test_recover_turns_in_flight_into_unknown(ledger: Ledger) -> None:
     assert ledger.recover() == []
 
 
-def test_task_id_survives_reopen(tmp_path: Path) -> None:
-    path = tmp_path / ".shotc" / "ledger.sqlite"
-    with Ledger(path) as first:
+def test_task_id_survives_reopen(ledger_where: Path | str, tmp_path: Path) -> None:
+    with Ledger(ledger_where, root=tmp_path) as first:
         sid = begin(first)
         first.created(sid, "task_keep")
-    with Ledger(path) as second:
+    with Ledger(ledger_where, root=tmp_path) as second:
         assert second.get(sid).task_id == "task_keep"
         assert second.script_name(tmp_path / "film.shot") == "film.shot"
+
+
+def test_sqlite_ledger_is_in_wal_mode_and_finds_its_project(tmp_path: Path) -> None:
+    """SQLite only: the journal, and the project directory derived from the path."""
+    path = tmp_path / ".shotc" / "ledger.sqlite"
+    with Ledger(path) as ledger:
+        assert ledger.root == tmp_path.resolve() and ledger.backend == "sqlite"
+        assert ledger.script_name(tmp_path / "film.shot") == "film.shot"
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
 
 
 def test_schema_version_and_newer_ledger_refused(tmp_path: Path) -> None:
+    """SQLite only (`user_version`; test_ledger_pg has PostgreSQL's)."""
     path = tmp_path / "l.sqlite"
     Ledger(path).close()
     conn = sqlite3.connect(path)
@@ -211,9 +227,38 @@ def test_schema_version_and_newer_ledger_refused(tmp_path: Path) -> None:
 
 
 def test_unusable_ledger_path_is_local_io(tmp_path: Path) -> None:
+    """SQLite only: a path that cannot hold a file."""
     (tmp_path / "file").write_text("x")
     with pytest.raises(LocalIOError):
         Ledger(tmp_path / "file" / "ledger.sqlite")
+
+
+def test_a_task_id_held_by_another_row_is_a_conflict_of_that_change_only(
+    ledger: Ledger,
+) -> None:
+    first = begin(ledger, key="a")
+    ledger.created(first, "task_same")
+    second = begin(ledger, key="b")
+    with pytest.raises(LedgerConflict):
+        ledger.created(second, "task_same")
+    assert ledger.failed is None  # not a failing ledger: other changes go on
+    assert ledger.get(second).state == "sending" and ledger.get(second).task_id is None
+    ledger.created(second, "task_other")
+    assert ledger.get(second).task_id == "task_other"
+
+
+def test_values_with_placeholder_and_percent_characters_round_trip(ledger: Ledger) -> None:
+    # The PostgreSQL backend rewrites `?` to `%s` in the SQL: never in the values.
+    sid = begin(ledger, key="k?%s", script="100% ?.shot", scene_id="a%%?", request='{"p": "?%"}')
+    sub = ledger.get(sid)
+    assert (sub.scene_key, sub.script, sub.scene_id, sub.request) == (
+        "k?%s",
+        "100% ?.shot",
+        "a%%?",
+        '{"p": "?%"}',
+    )
+    assert ledger.latest("k?%s", 1) == sub
+    assert [s.id for s in ledger.scene_history("100% ?.shot", "a%%?")] == [sid]
 
 
 def test_latest_and_history(ledger: Ledger) -> None:
@@ -249,6 +294,7 @@ def test_forget_upload_only_drops_that_very_upload(ledger: Ledger) -> None:
 
 
 def test_migration_v1_to_v2_keeps_submissions_and_uploads(tmp_path: Path) -> None:
+    """SQLite only: a file written by an older shotc (no PostgreSQL ledger predates V5)."""
     path = tmp_path / ".shotc" / "ledger.sqlite"
     path.parent.mkdir()
     conn = sqlite3.connect(path)
@@ -292,6 +338,7 @@ def test_migration_v1_to_v2_keeps_submissions_and_uploads(tmp_path: Path) -> Non
 
 
 def test_migration_v2_to_v3_makes_download_paths_relative(tmp_path: Path) -> None:
+    """SQLite only: a file written by an older shotc."""
     path = tmp_path / "project" / ".shotc" / "ledger.sqlite"
     path.parent.mkdir(parents=True)
     root = path.parent.parent.resolve()
@@ -351,3 +398,37 @@ def test_concurrent_changes_from_threads(ledger: Ledger) -> None:
         t.join()
     assert {s.state for s in ledger.all_latest()} == {"success"}
     assert len(ledger.all_latest()) == 20
+
+
+def test_a_move_onto_a_recorded_path_replaces_that_record(ledger: Ledger, tmp_path: Path) -> None:
+    sid, other = begin(ledger, key="a"), begin(ledger, key="b")
+    old, new = tmp_path / "a.mp4", tmp_path / "b.mp4"
+    for clip in (old, new):
+        clip.write_bytes(clip.name.encode())
+    ledger.record_download(sid, old, "old", 5)
+    ledger.record_download(sid, new, "new", 5)
+    ledger.record_download(other, old, "old", 5)
+    ledger.record_download(sid, old, "again", 5)  # the same file again: one record, updated
+    assert [d.sha256 for d in ledger.downloads_at(old) if d.submission_id == sid] == ["again"]
+    ledger.move_download(old, new)
+    assert [(d.path, d.sha256) for d in ledger.downloads(sid)] == [(str(new), "again")]
+    assert [d.path for d in ledger.downloads(other)] == [str(new)]
+    ledger.move_download(new, new)  # onto itself: nothing lost
+    assert len(ledger.downloads(sid)) == 1 and len(ledger.downloads(other)) == 1
+
+
+def test_one_run_at_a_time_per_ledger(ledger_where: Path | str, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere" / ".shotc" / "ledger.sqlite"
+    with (
+        Ledger(ledger_where, root=tmp_path) as a,
+        Ledger(ledger_where, root=tmp_path) as b,
+        Ledger(elsewhere) as c,
+    ):
+        with run_lock([a]) as free:
+            assert free
+            with run_lock([c, b]) as other_free:
+                assert not other_free  # b's run is live (another process, machine)
+                with Ledger(elsewhere) as c_again, run_lock([c_again]) as c_free:
+                    assert c_free  # a busy answer holds nothing
+        with run_lock([b, c]) as free:
+            assert free  # released when the first run ended

@@ -1,5 +1,6 @@
 """Ledger V4 (the film): the version key, the migration from a V3 ledger with data (nothing
-lost), picks and the moves journal."""
+lost; SQLite only, as no PostgreSQL ledger predates V5), picks and the moves journal (on
+both backends)."""
 
 from __future__ import annotations
 
@@ -82,6 +83,7 @@ def dump(path: Path, table: str) -> list[tuple[object, ...]]:
 
 
 def test_migration_from_v3_keeps_everything_and_adds_versions(tmp_path: Path) -> None:
+    """SQLite only: a file written by an older shotc."""
     path = tmp_path / "project" / ".shotc" / "ledger.sqlite"
     v3_ledger(path)
     before = {t: dump(path, t) for t in ("submissions", "events", "downloads", "uploads")}
@@ -104,8 +106,8 @@ def test_migration_from_v3_keeps_everything_and_adds_versions(tmp_path: Path) ->
         assert ledger.get(3).version == subs[2].version
 
 
-def test_new_submissions_record_their_version(tmp_path: Path) -> None:
-    with Ledger(tmp_path / ".shotc" / "ledger.sqlite") as ledger:
+def test_new_submissions_record_their_version(ledger_where: Path | str, tmp_path: Path) -> None:
+    with Ledger(ledger_where, root=tmp_path) as ledger:
         canonical = canonical_json(request("dawn", "pro"))
         sid = ledger.begin(
             scene_key="k",
@@ -122,8 +124,8 @@ def test_new_submissions_record_their_version(tmp_path: Path) -> None:
         assert ledger.get(sid).version == version_of_canonical(canonical_json(request("dawn")))
 
 
-def test_picks_replace_and_are_kept_per_scene(tmp_path: Path) -> None:
-    with Ledger(tmp_path / ".shotc" / "ledger.sqlite") as ledger:
+def test_picks_replace_and_are_kept_per_scene(ledger_where: Path | str, tmp_path: Path) -> None:
+    with Ledger(ledger_where, root=tmp_path) as ledger:
         ledger.record_pick("film.shot", "dawn", "v1", 2, "std")
         ledger.record_pick("film.shot", "dusk", "v9", 1, "pro")
         ledger.record_pick("film.shot", "dawn", "v1", 3, "std")
@@ -135,9 +137,9 @@ def test_picks_replace_and_are_kept_per_scene(tmp_path: Path) -> None:
         assert ledger.picks("other.shot") == {}
 
 
-def test_moves_journal_follows_downloads(tmp_path: Path) -> None:
+def test_moves_journal_follows_downloads(ledger_where: Path | str, tmp_path: Path) -> None:
     root = tmp_path
-    with Ledger(root / ".shotc" / "ledger.sqlite") as ledger:
+    with Ledger(ledger_where, root=root) as ledger:
         sid = ledger.begin(
             scene_key="k",
             take=1,
@@ -162,3 +164,57 @@ def test_moves_journal_follows_downloads(tmp_path: Path) -> None:
         assert ledger.unfinished_moves() == []
         assert [d.path for d in ledger.downloads(sid)] == [str(new.resolve())]
         assert ledger.events(sid)[-1].to_state == "moved"
+
+
+def test_last_frames_are_recorded_replaced_and_the_latest_found(
+    ledger_where: Path | str, tmp_path: Path
+) -> None:
+    """V5 (continuity): a frame per clip content and path; the latest per source scene."""
+    with Ledger(ledger_where, root=tmp_path) as ledger:
+        first, second = tmp_path / "frames" / "a-1.png", tmp_path / "frames" / "a-2.png"
+        assert ledger.last_frame("c1", first) is None
+        assert ledger.latest_last_frame("film.shot", "a") is None
+        ledger.record_last_frame("c1", first, "p1", 10, "film.shot", "a")
+        ledger.record_last_frame("c2", second, "p2", 20, "film.shot", "a")
+        found = ledger.last_frame("c1", first)
+        assert found is not None and (found.path, found.sha256) == (str(first), "p1")
+        latest = ledger.latest_last_frame("film.shot", "a")
+        assert latest is not None and latest.clip_sha256 == "c2"
+        # the first frame again (its PNG written anew): it replaces its record, now the latest
+        ledger.record_last_frame("c1", first, "p1b", 11, "film.shot", "a")
+        again = ledger.last_frame("c1", first)
+        assert again is not None and (again.sha256, again.size) == ("p1b", 11)
+        latest = ledger.latest_last_frame("film.shot", "a")
+        assert latest is not None and latest.clip_sha256 == "c1"
+        assert ledger.latest_last_frame("film.shot", "b") is None
+
+
+def test_a_move_that_did_not_happen_leaves_the_downloads(
+    ledger_where: Path | str, tmp_path: Path
+) -> None:
+    with Ledger(ledger_where, root=tmp_path) as ledger:
+        old, new = tmp_path / "a.mp4", tmp_path / "a" / "take-1.mp4"
+        old.write_bytes(b"clip")
+        sid = _begin(ledger)
+        ledger.record_download(sid, old, "d", 4)
+        move = ledger.plan_move(sid, old, new)
+        second = ledger.plan_move(None, old, tmp_path / "b.mp4")
+        assert move.id != second.id and ledger.unfinished_moves() == [move, second]
+        ledger.finish_move(move, moved=False)
+        assert [d.path for d in ledger.downloads(sid)] == [str(old)]
+        assert ledger.unfinished_moves() == [second] and len(ledger.moves()) == 2
+
+
+def _begin(ledger: Ledger) -> int:
+    return ledger.begin(
+        scene_key="k",
+        take=1,
+        script="film.shot",
+        scene_id="dawn",
+        film_title="F",
+        request="{}",
+        seconds=5,
+        mode="std",
+        sound=False,
+        est_credits=1.0,
+    ).id

@@ -238,8 +238,10 @@ def downloader(body: bytes, status: int = 200) -> Downloader:
     )
 
 
-def test_download_is_atomic_checked_and_sets_older_files_aside(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path / ".shotc" / "ledger.sqlite")
+def test_download_is_atomic_checked_and_sets_older_files_aside(
+    ledger_where: Path | str, tmp_path: Path
+) -> None:
+    ledger = Ledger(ledger_where, root=tmp_path)
     sub = success(ledger)
     target = tmp_path / "out" / "a.mp4"
     target.parent.mkdir()

@@ -51,11 +51,13 @@ def uploader(base: str, counter: list[str]) -> Uploader:
     return Uploader(client, RunSettings(), DigestCache(), threading.Event())
 
 
-def test_refresh_forgets_cached_uploads_and_uses_this_runs_own(tmp_path: Path) -> None:
+def test_refresh_forgets_cached_uploads_and_uses_this_runs_own(
+    ledger_where: Path | str, tmp_path: Path
+) -> None:
     image = tmp_path / "a.png"
     image.write_bytes(b"\x89PNG pixels")
     request = {"input": {"image_urls": [image.as_uri()]}}
-    ledger = Ledger(tmp_path / ".shotc" / "ledger.sqlite")
+    ledger = Ledger(ledger_where, root=tmp_path)
     sent: list[str] = []
 
     first = uploader("https://UP.test/", sent).resolve(request, ledger)

@@ -10,14 +10,13 @@ run whose ledger failed: its fix is local); 130 after Ctrl-C, 143 after SIGTERM.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import math
 import os
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TextIO
+from typing import TextIO
 
 from shotc.exits import ExitCode
 from shotc.language.compiler import CompiledScene, ScriptReadError, compile_paths
@@ -105,27 +104,19 @@ def make_client(config: Config) -> KieClient:
 
 @contextlib.contextmanager
 def run_lock(ledgers: Sequence[Ledger]) -> Iterator[bool]:
-    """Hold `.shotc/run.lock` of every ledger: one `run` per project at a time, so no two
-    processes can submit the same scene. Yields False (holding nothing) when busy. (`plan`
-    and `status` take it for an instant to learn whether a run is live.)"""
-    handles: list[IO[str]] = []
-    try:
+    """Hold the run lock of every ledger (`Ledger.try_run_lock`: `.shotc/run.lock` beside a
+    SQLite file, an advisory lock in a PostgreSQL one): one `run` per ledger at a time, so no
+    two processes can submit the same scene. Yields False (holding nothing) when busy.
+    (`plan` and `status` take it for an instant to learn whether a run is live.)"""
+    with contextlib.ExitStack() as held:
         for ledger in ledgers:
-            path = ledger.path.parent / "run.lock"
-            try:
-                handle: IO[str] = path.open("a")
-            except OSError as exc:
-                raise LocalIOError(f"{path}: {exc.strerror or exc}") from None
-            handles.append(handle)
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+            lock = ledger.try_run_lock()
+            if lock is None:
+                held.close()  # release the ones taken before saying busy
                 yield False
                 return
+            held.enter_context(lock)
         yield True
-    finally:
-        for handle in handles:
-            handle.close()  # closing releases the flock
 
 
 # -- plan -------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from shotc.exits import ExitCode
 
@@ -33,6 +34,37 @@ def redact(text: str) -> str:
     for secret in secrets:
         text = text.replace(secret, "***")
     return _BEARER.sub(r"\1***", text)
+
+
+_URL_PASSWORD = re.compile(r"(?i)((?:^|&)password=)[^&]*")
+
+
+def redact_url(url: str) -> str:
+    """A database URL as it may be shown: its password (`user:PASSWORD@host`, or a
+    `password=` query parameter) replaced by `***`, everything else as written."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # not even a URL: show nothing of what may be a secret
+        return "***"
+    userinfo, at, hostport = parts.netloc.rpartition("@")
+    netloc = parts.netloc
+    if at and ":" in userinfo:
+        netloc = f"{userinfo.split(':', 1)[0]}:***@{hostport}"
+    query = _URL_PASSWORD.sub(r"\1***", parts.query)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def url_secrets(url: str) -> list[str]:
+    """The password a database URL carries, as written and decoded (for `register_secret`,
+    so that a driver's message quoting it is redacted too)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    userinfo, at, _ = parts.netloc.rpartition("@")
+    found = [userinfo.split(":", 1)[1]] if at and ":" in userinfo else []
+    found += [m.group(0).split("=", 1)[1] for m in _URL_PASSWORD.finditer(parts.query)]
+    return [s for raw in found for s in {raw, unquote(raw)} if s]
 
 
 class RunError(Exception):

@@ -1,7 +1,8 @@
-"""Run stage: the ledger, a SQLite file that remembers every upload, submission and download.
+"""Run stage: the ledger, which remembers every upload, submission and download: a SQLite file
+(the default) or a PostgreSQL database shared by machines (`Ledger(where, root=...)`).
 
-This module holds the submissions and their state machine; the file itself (transactions,
-migrations) and the download and upload records are in `shotc.run.ledger_store`. One
+This module holds the submissions and their state machine; the store itself (backends,
+transactions, migrations) and the download and upload records are in `shotc.run.ledger_store`. One
 transaction per state change, with an `events` row, so the intent committed before a POST
 and the task id committed after it survive a crash, a Ctrl-C or a power cut.
 """
@@ -9,12 +10,12 @@ and the task id committed after it survive a crash, a Ctrl-C or a power cut.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
 
 from shotc.run.errors import LocalIOError
+from shotc.run.ledger_db import Connection, Row
 from shotc.run.ledger_film import FilmRecords
 from shotc.run.ledger_frames import FrameRecords
 from shotc.run.ledger_schema import (
@@ -54,7 +55,7 @@ class TransitionError(LocalIOError):
     """A state change the state machine forbids: a bug, never silently applied."""
 
 
-def _urls(row: sqlite3.Row) -> list[str]:
+def _urls(row: Row) -> list[str]:
     return list(json.loads(row["result_urls"])) if row["result_urls"] else []
 
 
@@ -151,7 +152,7 @@ class Ledger(FilmRecords, FrameRecords):
             cur = conn.execute(
                 "INSERT INTO submissions (scene_key, take, script, scene_id, film_title, state,"
                 " request, seconds, mode, sound, est_credits, attempts, created_at, updated_at,"
-                " version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?)",
+                " version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING id",
                 (
                     scene_key,
                     take,
@@ -169,13 +170,13 @@ class Ledger(FilmRecords, FrameRecords):
                     version_of_canonical(request),
                 ),
             )
-            sid = int(cur.lastrowid or 0)
+            sid = int(cur.fetchall()[0]["id"])  # every row read, so the INSERT is done
             self._event(conn, sid, None, SENDING, None)
         return self.get(sid)
 
     def _set_state(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         sid: int,
         expected: str | None,
         new: str,

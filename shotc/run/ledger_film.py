@@ -8,12 +8,14 @@ tables are made by migration V4 (`shotc.run.ledger_schema`).
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 
+from shotc.run.ledger_db import Row
 from shotc.run.ledger_schema import Move, Pick, Submission
-from shotc.run.ledger_store import LedgerStore
+from shotc.run.ledger_store import LedgerStore, upsert
+
+_PICK_COLUMNS = ("script", "scene_id", "version", "take", "mode", "picked_at")
 
 
 class FilmRecords(LedgerStore):
@@ -58,8 +60,7 @@ class FilmRecords(LedgerStore):
         now = time.time()
         with self._tx() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO picks (script, scene_id, version, take, mode, picked_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                upsert("picks", _PICK_COLUMNS, ("script", "scene_id")),
                 (script, scene_id, version, take, mode, now),
             )
             row = conn.execute(
@@ -73,7 +74,7 @@ class FilmRecords(LedgerStore):
 
     # -- moves into the film layout --------------------------------------------------------
 
-    def _move(self, row: sqlite3.Row) -> Move:
+    def _move(self, row: Row) -> Move:
         fields = dict(row)
         fields["old_path"] = str(self.root / fields["old_path"])
         fields["new_path"] = str(self.root / fields["new_path"])
@@ -84,10 +85,10 @@ class FilmRecords(LedgerStore):
         with self._tx() as conn:
             cur = conn.execute(
                 "INSERT INTO moves (submission_id, old_path, new_path, planned_at) "
-                "VALUES (?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?) RETURNING id",
                 (submission_id, self._stored(old), self._stored(new), time.time()),
             )
-            mid = int(cur.lastrowid or 0)
+            mid = int(cur.fetchall()[0]["id"])
         return self._move(self._query("SELECT * FROM moves WHERE id = ?", (mid,))[0])
 
     def finish_move(self, move: Move, *, moved: bool = True) -> None:
@@ -97,7 +98,7 @@ class FilmRecords(LedgerStore):
         old, new = self._stored(Path(move.old_path)), self._stored(Path(move.new_path))
         with self._tx() as conn:
             if moved:
-                conn.execute("UPDATE OR REPLACE downloads SET path = ? WHERE path = ?", (new, old))
+                self._repath(conn, old, new)
             conn.execute("UPDATE moves SET done_at = ? WHERE id = ?", (time.time(), move.id))
             if move.submission_id is not None and moved:
                 self._event(conn, move.submission_id, None, "moved", f"{old} -> {new}")

@@ -12,7 +12,9 @@ import time
 from pathlib import Path
 
 from shotc.run.ledger_schema import LastFrame
-from shotc.run.ledger_store import LedgerStore
+from shotc.run.ledger_store import LedgerStore, upsert
+
+_COLUMNS = ("clip_sha256", "path", "sha256", "size", "script", "scene_id", "made_at")
 
 
 class FrameRecords(LedgerStore):
@@ -33,8 +35,7 @@ class FrameRecords(LedgerStore):
     ) -> None:
         with self._tx() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO last_frames (clip_sha256, path, sha256, size, script,"
-                " scene_id, made_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                upsert("last_frames", _COLUMNS, ("clip_sha256", "path")),
                 (clip_sha256, self._stored(path), sha256, size, script, scene_id, time.time()),
             )
 
@@ -42,8 +43,10 @@ class FrameRecords(LedgerStore):
         """The frame recorded last for a source scene of `script`: the one its dependents'
         latest takes were sent with."""
         rows = self._query(
+            # made_at (time.time(), to the microsecond or better) orders one scene's frames;
+            # the path only makes a tie, which never happens between two runs, deterministic.
             "SELECT * FROM last_frames WHERE script = ? AND scene_id = ?"
-            " ORDER BY made_at DESC, rowid DESC LIMIT 1",
+            " ORDER BY made_at DESC, path DESC LIMIT 1",
             (script, scene_id),
         )
         if not rows:

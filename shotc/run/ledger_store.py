@@ -1,40 +1,33 @@
-"""Run stage: the ledger's SQLite file (opening, migrating, transactions) and its records of
-files on disk and at kie.ai: downloads and uploads.
+"""Run stage: the ledger's store (opening it, transactions, reads) and its records of files
+on disk and at kie.ai: downloads and uploads.
 
-WAL journal, `synchronous=FULL`, one transaction per change (with an `events` row). One
-connection shared by the run's threads behind a lock: each change is a few rows, far cheaper
-than the HTTP call around it. `Ledger` (`shotc.run.ledger`) adds the submissions and their
-state machine on top.
+The ledger is a SQLite file (the default, `shotc.run.ledger_sqlite`) or a PostgreSQL database
+named by a `postgresql://` URL (`shotc.run.ledger_pg`, shared by machines); this module and
+the mixins built on it are the same for both (`shotc.run.ledger_db` says what they ask of a
+backend). One transaction per change (with an `events` row). `Ledger` (`shotc.run.ledger`)
+adds the submissions and their state machine on top.
 
-A ledger is never silently replaced by a new one: a new ledger is built under a temporary name
-and linked into place only once it holds its schema, so a file at the ledger's path that is
-empty or not SQLite is damage (refused, exit 4), never "no ledger yet" (which would pay for
-every scene again). The first write that fails (disk full, I/O error) is remembered in
-`failed`: the run sends nothing more, and `Ledger.begin` refuses new intents by itself.
+The first write that fails (disk full, I/O error, the server gone) is remembered in `failed`:
+the run sends nothing more, and `Ledger.begin` refuses new intents by itself.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
-import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any, Self
 
-from shotc.run.errors import LocalIOError
-from shotc.run.ledger_schema import Download, Upload, migrate
+from shotc.run.errors import LocalIOError, redact_url
+from shotc.run.ledger_db import Connection, Database, Row, is_postgres_url
+from shotc.run.ledger_schema import Download, Upload
+from shotc.run.ledger_sqlite import SqliteDatabase
 
 LEDGER_DIR = ".shotc"
 LEDGER_NAME = "ledger.sqlite"
-EMPTY_LEDGER = "the ledger is empty: restore it or remove it"
-NOT_A_LEDGER = (
-    "this file is not a readable shotc ledger (damaged, or another file): restore it from a "
-    "backup or move it away"
-)
 
 
 class LedgerWriteFailed(LocalIOError):
@@ -46,85 +39,69 @@ class LedgerConflict(LocalIOError):
     """A change broke a constraint (a task id the ledger already holds for another row)."""
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    conn.row_factory = sqlite3.Row
-    return conn
+def upsert(table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+    """INSERT of one row that replaces the row with the same key: the spelling of SQLite's
+    INSERT OR REPLACE that both dialects take (the key is each such table's only unique
+    constraint, and no table references these rows, so the two mean the same)."""
+    marks = ", ".join("?" for _ in columns)
+    kept = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {kept}"
+    )
 
 
-def _create(path: Path) -> None:
-    """Build a new ledger beside `path` and link it into place (never over an existing file).
-
-    Until the link, nothing exists at `path`; after it, a complete SQLite file does. So an
-    empty file there can only be damage, and two processes creating at once end with one
-    ledger (the loser of the link opens the winner's)."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.new")
-    try:
-        conn = _connect(tmp)
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            migrate(conn)
-        finally:
-            conn.close()  # the last connection checkpoints the WAL into the file
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass  # another process made it first: use that one
-        except OSError:
-            # A file system without hard links: a rename, which cannot replace a ledger made
-            # meanwhile only if none is there (checked just before; the window is tiny).
-            if not path.exists():
-                os.rename(tmp, path)
-    finally:
-        for leftover in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm")):
-            with suppress(OSError):
-                leftover.unlink()
-
-
-def _check_existing(path: Path) -> None:
-    """Refuse a ledger file that is empty or not SQLite before SQLite would take it for a new
-    database (an empty file) or fail with a bare "file is not a database"."""
-    size = path.stat().st_size
-    wal = path.with_name(path.name + "-wal")
-    if size == 0 and not (wal.exists() and wal.stat().st_size > 0):
-        raise LocalIOError(f"ledger {path}: {EMPTY_LEDGER}")
-    if size > 0:
-        with path.open("rb") as fh:
-            if fh.read(16) != b"SQLite format 3\x00":
-                raise LocalIOError(f"ledger {path}: {NOT_A_LEDGER}")
+_DOWNLOAD_COLUMNS = ("submission_id", "path", "sha256", "size", "mtime_ns", "downloaded_at")
+_UPLOAD_COLUMNS = ("sha256", "base", "url", "name", "size", "uploaded_at", "expires_at")
 
 
 class LedgerStore:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        # The project directory: scripts and downloads are stored relative to it so the
-        # project can move.
-        where = path.parent.parent if path.parent.name == LEDGER_DIR else path.parent
-        self.root = where.resolve()
+    """`where`: the SQLite file, or a `postgresql://` (`postgres://`) URL. `root`: the
+    project directory, which scripts and downloads are stored relative to so the project can
+    move; for a file it defaults to the directory holding `.shotc/` (else the file's own),
+    for a URL it must be given (a database has no directory, and a guess such as the current
+    one would file paths under the wrong project)."""
+
+    def __init__(self, where: Path | str, *, root: Path | None = None) -> None:
         self._lock = threading.RLock()
         self.failed: LedgerWriteFailed | None = None
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not path.exists():
-                _create(path)
-            _check_existing(path)
-            self._conn = _connect(path)
-        except LocalIOError:
-            raise
-        except (OSError, sqlite3.Error, ValueError) as exc:
-            raise LocalIOError(f"ledger {path}: {_why(exc)}") from None
-        try:
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=FULL")
-            self._conn.execute("PRAGMA foreign_keys=ON")
-            migrate(self._conn, self.root)
-        except (OSError, sqlite3.Error, ValueError) as exc:
-            self._conn.close()
-            raise LocalIOError(f"ledger {path}: {_why(exc)}") from None
+        self._db: Database
+        if isinstance(where, str):
+            if not is_postgres_url(where):
+                raise LocalIOError(f"ledger {redact_url(where)}: not a postgresql:// URL")
+            if root is None:
+                raise ValueError("a PostgreSQL ledger needs root=, its project directory")
+            self.root = root.resolve()
+            # The ledger's home on this machine (see `shotc.run.ledger_location`): no file,
+            # but the key commands group scenes by and the directory of what is this
+            # machine's own (the recovery file). Never to be opened as a SQLite ledger.
+            self.path = self.root / LEDGER_DIR / LEDGER_NAME
+            from shotc.run.ledger_pg import PgDatabase  # psycopg only for a PostgreSQL ledger
+
+            self._db = PgDatabase(where)
+        else:
+            self.path = where
+            if root is None:
+                root = where.parent.parent if where.parent.name == LEDGER_DIR else where.parent
+            self.root = root.resolve()
+            self._db = SqliteDatabase(where, self.root)
+        self.label = self._db.label  # the ledger in messages (never a password)
+
+    @property
+    def backend(self) -> str:
+        """`sqlite` or `postgresql`."""
+        return "sqlite" if isinstance(self._db, SqliteDatabase) else "postgresql"
+
+    def try_run_lock(self) -> AbstractContextManager[object] | None:
+        """Take this ledger's run lock (one `shotc run` at a time: an flock beside a SQLite
+        file; an advisory lock in the PostgreSQL database, for every machine), held until the
+        returned context exits; None when another run holds it."""
+        with self._lock:
+            return self._db.try_run_lock()
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            self._db.close()
 
     def __enter__(self) -> Self:
         return self
@@ -138,48 +115,51 @@ class LedgerStore:
         except ValueError:
             return script.resolve().as_posix()
 
-    def _write_failed(self, exc: sqlite3.Error) -> LedgerWriteFailed:
-        failure = LedgerWriteFailed(f"ledger {self.path}: {_why(exc)}")
+    def _write_failed(self, exc: Exception) -> LedgerWriteFailed:
+        failure = LedgerWriteFailed(f"ledger {self.label}: {self._db.why(exc)}")
         if self.failed is None:
             self.failed = failure
         return failure
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self) -> Iterator[Connection]:
+        db = self._db
         with self._lock:
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
+                conn = db.begin()
+            except db.error as exc:
                 raise self._write_failed(exc) from None
             try:
-                yield self._conn
+                yield conn
             except BaseException as exc:
-                # SQLite may have rolled back on its own already (disk full, I/O error).
-                with suppress(sqlite3.Error):
-                    self._conn.execute("ROLLBACK")
-                if isinstance(exc, sqlite3.IntegrityError):
+                # SQLite may have rolled back on its own already (disk full, I/O error); a
+                # PostgreSQL server may be gone.
+                with suppress(db.error):
+                    db.rollback()
+                if isinstance(exc, db.conflict):
                     # A constraint (a task id the ledger already holds): this change only.
-                    raise LedgerConflict(f"ledger {self.path}: {exc}") from None
-                if isinstance(exc, sqlite3.Error):
-                    # A failing disk: a ledger failure like any other, never a traceback.
+                    raise LedgerConflict(f"ledger {self.label}: {db.why(exc)}") from None
+                if isinstance(exc, db.error):
+                    # A failing disk or server: a ledger failure like any other, never a
+                    # traceback.
                     raise self._write_failed(exc) from None
                 raise
             try:
-                self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                with suppress(sqlite3.Error):
-                    self._conn.execute("ROLLBACK")
+                db.commit()
+            except db.error as exc:
+                with suppress(db.error):
+                    db.rollback()
                 raise self._write_failed(exc) from None
 
-    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> Sequence[Row]:
         with self._lock:
             try:
-                return self._conn.execute(sql, args).fetchall()
-            except sqlite3.Error as exc:
-                raise LocalIOError(f"ledger {self.path}: {_why(exc)}") from None
+                return self._db.query(sql, args)
+            except self._db.error as exc:
+                raise LocalIOError(f"ledger {self.label}: {self._db.why(exc)}") from None
 
     def _event(
-        self, conn: sqlite3.Connection, sid: int, old: str | None, new: str, detail: str | None
+        self, conn: Connection, sid: int, old: str | None, new: str, detail: str | None
     ) -> None:
         conn.execute(
             "INSERT INTO events (submission_id, at, from_state, to_state, detail) "
@@ -198,7 +178,20 @@ class LedgerStore:
         except ValueError:
             return str(absolute)
 
-    def _download(self, row: sqlite3.Row) -> Download:
+    def _repath(self, conn: Connection, old: str, new: str) -> None:
+        """Every download recorded at stored path `old` is now at `new`; a record already at
+        `new` for the same submission gives way (SQLite's UPDATE OR REPLACE, in words both
+        dialects take)."""
+        if old == new:
+            return
+        conn.execute(
+            "DELETE FROM downloads WHERE path = ? AND submission_id IN "
+            "(SELECT submission_id FROM downloads WHERE path = ?)",
+            (new, old),
+        )
+        conn.execute("UPDATE downloads SET path = ? WHERE path = ?", (new, old))
+
+    def _download(self, row: Row) -> Download:
         fields = dict(row)
         fields["path"] = str(self.root / fields["path"])  # an absolute one stays as it is
         return Download(**fields)
@@ -211,7 +204,7 @@ class LedgerStore:
         stored = self._stored(path)
         with self._tx() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO downloads VALUES (?, ?, ?, ?, ?, ?)",
+                upsert("downloads", _DOWNLOAD_COLUMNS, ("submission_id", "path")),
                 (sid, stored, sha256, size, mtime_ns, time.time()),
             )
             self._event(conn, sid, None, "downloaded", stored)
@@ -227,10 +220,7 @@ class LedgerStore:
     def move_download(self, old: Path, new: Path) -> None:
         """A recorded file was set aside (renamed) to make room: follow it."""
         with self._tx() as conn:
-            conn.execute(
-                "UPDATE OR REPLACE downloads SET path = ? WHERE path = ?",
-                (self._stored(new), self._stored(old)),
-            )
+            self._repath(conn, self._stored(old), self._stored(new))
 
     # -- uploads --------------------------------------------------------------------------
 
@@ -241,8 +231,7 @@ class LedgerStore:
     def record_upload(self, up: Upload) -> None:
         with self._tx() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO uploads (sha256, base, url, name, size, uploaded_at,"
-                " expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                upsert("uploads", _UPLOAD_COLUMNS, ("sha256", "base")),
                 (up.sha256, up.base, up.url, up.name, up.size, up.uploaded_at, up.expires_at),
             )
 
@@ -255,11 +244,3 @@ class LedgerStore:
                 (up.sha256, up.base, up.uploaded_at),
             )
             return cur.rowcount > 0
-
-
-def _why(exc: BaseException) -> str:
-    """SQLite's words for a damaged or foreign file are terse; say what to do instead."""
-    text = str(exc) or type(exc).__name__
-    if isinstance(exc, sqlite3.DatabaseError) and ("not a database" in text or "malformed" in text):
-        return f"{text}: {NOT_A_LEDGER}"
-    return text
