@@ -22,6 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bytecode import compile_package
+
 PYTHON = sys.executable
 
 
@@ -70,9 +73,7 @@ def main() -> None:
         lines()
         return
     shotc = [PYTHON, "-m", "shotc", "build"]
-    subprocess.run(
-        [PYTHON, "-m", "compileall", "-q", str(Path(__file__).parents[1] / "shotc")], check=False
-    )
+    compile_package()
     with tempfile.TemporaryDirectory() as tmp:
         files = {}
         for n in (1, 100, 10_000):

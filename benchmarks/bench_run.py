@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from bytecode import compile_package  # noqa: E402
 from fakekie import FakeKie  # noqa: E402
 from fakekie.project import write_project  # noqa: E402
 
@@ -35,6 +36,7 @@ def main() -> int:
     parser.add_argument("--scenes", type=int, default=30)
     args = parser.parse_args()
     n = args.scenes
+    compile_package()
     config = f"[run]\nrate_limit = {LIMIT}\nrate_period = {PERIOD}\n"
     states = (("waiting", 0.5), ("queuing", 0.5), ("generating", 1.0))
     with (
@@ -60,7 +62,7 @@ def main() -> int:
         limited_late = [
             c for c in kie.creates if c.outcome == "429" and created and c.at > created[0] + PERIOD
         ]
-        clips = len(list((root / "renders" / "film").glob("*.mp4")))
+        clips = len(list((root / "renders" / "film").rglob("*.mp4")))  # scene-N/take-1.mp4
     floor = (math.ceil(n / LIMIT) - 1) * PERIOD
     span = created[-1] - created[0] if len(created) > 1 else 0.0
     efficiency = floor / span if span else 1.0
