@@ -8,14 +8,9 @@ from pathlib import Path
 import pytest
 
 from shotc.run.config import load_config
-from shotc.run.errors import ConfigError, LocalIOError, redact
-from shotc.run.ledger_location import (
-    LEDGER_ENV,
-    chosen,
-    is_url,
-    parse_setting,
-    redact_url,
-)
+from shotc.run.errors import ConfigError, LocalIOError, redact, redact_url
+from shotc.run.ledger_db import is_postgres_url as is_url
+from shotc.run.ledger_location import LEDGER_ENV, chosen, parse_setting
 
 
 def write_config(tmp_path: Path, text: str) -> Path:
@@ -50,6 +45,13 @@ def test_environment_wins_over_the_file(tmp_path: Path, monkeypatch: pytest.Monk
     assert setting.origin == LEDGER_ENV
     monkeypatch.setenv(LEDGER_ENV, "")  # set but empty: as if unset
     assert chosen(config.ledger) == config.ledger
+
+
+def test_a_query_password_is_registered_too(tmp_path: Path) -> None:
+    url = "postgresql://writer@db.studio/film?password=qu3ry-pw"
+    setting = parse_setting(url, base=tmp_path, origin=LEDGER_ENV)
+    assert "qu3ry-pw" not in setting.shown
+    assert "qu3ry-pw" not in str(LocalIOError("password authentication failed: qu3ry-pw"))
 
 
 def test_a_password_is_redacted_everywhere(tmp_path: Path) -> None:

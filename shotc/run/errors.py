@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 from shotc.exits import ExitCode
 
@@ -51,7 +51,10 @@ def redact_url(url: str) -> str:
     if at and ":" in userinfo:
         netloc = f"{userinfo.split(':', 1)[0]}:***@{hostport}"
     query = _URL_PASSWORD.sub(r"\1***", parts.query)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    if netloc == parts.netloc and query == parts.query:
+        return url  # nothing to hide: exactly as written (urlunsplit drops an empty host's //)
+    tail = (f"?{query}" if query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+    return f"{parts.scheme}://{netloc}{parts.path}{tail}"
 
 
 def url_secrets(url: str) -> list[str]:

@@ -26,25 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from shotc.run.errors import ConfigError, register_secret
+from shotc.run.errors import ConfigError, redact_url, register_secret, url_secrets
+from shotc.run.ledger_db import is_postgres_url
 
 LEDGER_ENV = "SHOTC_LEDGER"
 LEDGER_KEY = "ledger"  # the top-level key in shotc.toml
-URL_SCHEMES = ("postgresql", "postgres")
-
-
-def is_url(text: str) -> bool:
-    return urlsplit(text).scheme.lower() in URL_SCHEMES and "://" in text
-
-
-def redact_url(url: str) -> str:
-    """The URL as it may be shown: its password (if any) replaced by `***`."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    user = netloc[0].split(":", 1)[0]
-    return parts._replace(netloc=f"{user}:***@{netloc[1]}").geturl()
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +50,10 @@ def parse_setting(value: object, *, base: Path, origin: str) -> Setting:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{origin}: {LEDGER_KEY} must be a non-empty string (a path or URL)")
     text = value.strip()
-    if is_url(text):
+    if is_postgres_url(text):
         parts = urlsplit(text)
-        if parts.password:
-            register_secret(parts.password)
+        for secret in url_secrets(text):
+            register_secret(secret)
         if not parts.path.strip("/") and not parts.query:
             raise ConfigError(
                 f"{origin}: the ledger URL {redact_url(text)} names no database "
