@@ -33,10 +33,11 @@ from shotc.run.errors import (
     ServerError,
 )
 from shotc.run.ledger import Ledger
+from shotc.run.ledger_open import open_ledgers
 from shotc.run.ledger_schema import NOT_SENT, SUCCESS, UNKNOWN
 from shotc.run.limiter import RateLimiter
 from shotc.run.orchestrator import Orchestrator, RunOptions
-from shotc.run.planner import Job, open_ledgers, plan_run
+from shotc.run.planner import Job, plan_run
 from shotc.run.progress import Progress
 from shotc.run.retry import Backoff
 from shotc.run.selection import Selection
@@ -144,7 +145,7 @@ def run_one(project: Path) -> Iterator[Callable[..., Run]]:
         **settings: Any,
     ) -> Run:
         compiled = compile_paths([project]).scenes
-        ledgers = open_ledgers([project], create=True)
+        ledgers = open_ledgers([project], create=True, setting=None)
         opened.extend(lg for lg in ledgers.values() if lg is not None)
         run_settings = RunSettings(**{"retry_base": 1.0, "retry_max": 60.0, **settings})
         config = Config(run=run_settings)

@@ -19,6 +19,7 @@ from shotc.film.prune import KnownFile
 from shotc.film.script import CompiledScript
 from shotc.film.takes import SceneTakes, cut_entries, record_pick, scene_takes
 from shotc.run.ledger import Ledger, ledger_path_for
+from shotc.run.ledger_open import open_ledger
 from shotc.run.planner import output_dir
 from shotc.run.scene_key import DigestCache
 
@@ -53,8 +54,10 @@ class FilmProject:
     @classmethod
     @contextlib.contextmanager
     def open(cls, script: CompiledScript) -> Iterator[Self]:
-        path = ledger_path_for(script.path)
-        ledger = Ledger(path) if path.exists() else None
+        from shotc.run.config import find_config, load_config  # the ledger may be configured
+
+        setting = load_config(find_config(None, [script.path])).ledger
+        ledger = open_ledger(ledger_path_for(script.path), create=False, setting=setting)
         try:
             yield cls(script, ledger)
         finally:

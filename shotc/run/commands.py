@@ -25,7 +25,9 @@ from shotc.run.client import DEFAULT_API_BASE, DEFAULT_UPLOAD_BASE, KieClient, T
 from shotc.run.config import Config, find_config, load_config
 from shotc.run.errors import ConfigError, LocalIOError, RunError
 from shotc.run.ledger import Ledger, ledger_path_for
-from shotc.run.planner import Job, open_ledgers, output_dir, plan_run
+from shotc.run.ledger_location import Setting
+from shotc.run.ledger_open import ledger_exists, open_ledgers
+from shotc.run.planner import Job, output_dir, plan_run
 from shotc.run.progress import Progress
 from shotc.run.report import over_budget, plan_json, plan_table, summary_json, summary_table
 from shotc.run.scene_key import DigestCache
@@ -139,7 +141,7 @@ def plan(
         if isinstance(scenes, int):
             return scenes
         chosen = _check_selection(scenes, selection)
-        ledgers = open_ledgers([s.script for s in chosen], create=False)
+        ledgers = open_ledgers([s.script for s in chosen], create=False, setting=config.ledger)
         try:
             opened = [lg for lg in ledgers.values() if lg is not None]
             with run_lock(opened) as free:
@@ -198,8 +200,8 @@ def run(req: RunRequest, streams: Streams) -> int:
         if isinstance(compiled, int):
             return compiled
         chosen = _check_selection(compiled, req.selection)
-        _key_before_ledger(chosen)
-        ledgers = open_ledgers([s.script for s in chosen], create=True)
+        _key_before_ledger(chosen, config.ledger)
+        ledgers = open_ledgers([s.script for s in chosen], create=True, setting=config.ledger)
         opened = [ledger for ledger in ledgers.values() if ledger is not None]
         try:
             with run_lock(opened) as locked:
@@ -217,11 +219,11 @@ def run(req: RunRequest, streams: Streams) -> int:
         return interrupted(streams, exc)
 
 
-def _key_before_ledger(scenes: Sequence[CompiledScene]) -> None:
+def _key_before_ledger(scenes: Sequence[CompiledScene], setting: Setting | None) -> None:
     """A script without a ledger has only new scenes, which need the key: say it is missing
     before `.shotc/` is created, not after (a first `run` without a key leaves nothing behind).
     With a ledger, the key is asked for only when something must be sent or followed."""
-    if any(not ledger_path_for(s.script).exists() for s in scenes):
+    if any(not ledger_exists(s.script, setting) for s in scenes):
         _api_key()
 
 

@@ -79,11 +79,15 @@ class LedgerStore:
             from shotc.run.ledger_pg import PgDatabase  # psycopg only for a PostgreSQL ledger
 
             self._db = PgDatabase(where)
+            self.home = self.path
         else:
             self.path = where
+            given_root = root
             if root is None:
                 root = where.parent.parent if where.parent.name == LEDGER_DIR else where.parent
             self.root = root.resolve()
+            # One SQLite file shared by projects (SHOTC_LEDGER): this project's home is its own.
+            self.home = where if given_root is None else self.root / LEDGER_DIR / LEDGER_NAME
             self._db = SqliteDatabase(where, self.root)
         self.label = self._db.label  # the ledger in messages (never a password)
 

@@ -160,17 +160,6 @@ def classify(
     return SHOW_UNKNOWN, False
 
 
-def open_ledgers(scripts: list[Path], *, create: bool) -> dict[Path, Ledger | None]:
-    """The ledger beside each script; None where none exists and `create` is false (`plan`
-    must not leave a `.shotc` directory behind)."""
-    out: dict[Path, Ledger | None] = {}
-    for script in scripts:
-        path = ledger_path_for(script)
-        if path not in out:
-            out[path] = Ledger(path) if create or path.exists() else None
-    return out
-
-
 def _key_and_media(
     request: Mapping[str, Any], digest: DigestCache
 ) -> tuple[str, str, dict[Path, str]]:

@@ -18,8 +18,8 @@ from shotc.run.commands import Streams, interrupted, make_client, run_lock, say
 from shotc.run.config import CONFIG_NAME, Config, load_config
 from shotc.run.errors import ConfigError, Halt, KieError, RunError
 from shotc.run.ledger import LEDGER_DIR, LEDGER_NAME, Ledger
+from shotc.run.ledger_open import open_ledger, open_ledgers
 from shotc.run.ledger_schema import Submission
-from shotc.run.planner import open_ledgers
 from shotc.run.polling import record_answer
 from shotc.run.report import credits, dumps, status_json, status_table, usd
 from shotc.run.status_order import Marks, arrange
@@ -39,10 +39,10 @@ def status(files: Sequence[Path], *, as_json: bool, refresh: bool, streams: Stre
         # Read even without --refresh: its price table's usd_per_credit turns credits to dollars.
         config = _config(files)
         if files:
-            ledgers = open_ledgers(list(files), create=False)
+            ledgers = open_ledgers(list(files), create=False, setting=config.ledger)
         else:
             path = Path.cwd() / LEDGER_DIR / LEDGER_NAME
-            ledgers = {path: Ledger(path) if path.exists() else None}
+            ledgers = {path: open_ledger(path, create=False, setting=config.ledger)}
         opened = [ledger for ledger in ledgers.values() if ledger is not None]
         try:
             refreshing = config if refresh else None

@@ -73,7 +73,7 @@ def arrange(
 def _ledger_of(script: Path, subs: Sequence[tuple[Ledger, Submission]]) -> Ledger | None:
     want = ledger_path_for(script)
     for ledger, _sub in subs:
-        if Path(ledger.path) == want:
+        if ledger.home == want:
             return ledger
     return None
 
