@@ -182,13 +182,17 @@ def test_transition_table_is_closed() -> None:
 
 
 def test_recover_turns_in_flight_into_unknown(ledger: Ledger) -> None:
-    a = begin(ledger, key="a")  # killed mid-POST
+    a = begin(ledger, key="a")
+    ledger.posting(a)  # killed mid-POST
     b = begin(ledger, key="b")
+    ledger.posting(b)
     ledger.retrying(b, "500")  # killed while waiting to retry: nothing was created
     c = begin(ledger, key="c")
+    ledger.posting(c)
     ledger.created(c, "t")
+    d = begin(ledger, key="d")  # killed between the intent and the POST: nothing left
     changed = {s.id: s.state for s in ledger.recover()}
-    assert changed == {a: "unknown", b: "not_sent"}
+    assert changed == {a: "unknown", b: "not_sent", d: "not_sent"}
     assert ledger.get(c).state == "waiting"
     assert ledger.recover() == []
 
@@ -333,7 +337,7 @@ def test_migration_v1_to_v2_keeps_submissions_and_uploads(tmp_path: Path) -> Non
         assert ledger.upload("d2", "") is not None
         ledger.record_upload(Upload("d2", default, "https://u/d2", "d2.png", 4, 12.0, 9e9))
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 5
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
     conn.close()
 
 

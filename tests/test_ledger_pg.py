@@ -152,27 +152,22 @@ def test_a_lost_server_fails_the_ledger_and_stops_new_intents(
         assert again.get(sid).state == "sending" and again.get(sid).task_id is None
 
 
-def test_the_run_lock_is_one_per_database(pg_server: PgServer, pg_url: str, tmp_path: Path) -> None:
-    with Ledger(pg_url, root=tmp_path) as a, Ledger(pg_url, root=tmp_path / "other") as b:
+def test_the_run_lock_is_one_per_checkout(pg_url: str, tmp_path: Path) -> None:
+    """Machines (checkouts) run at once on one database, each sending what it claims; two
+    runs in one checkout never do (each settles its own attempts after a crash)."""
+    with (
+        Ledger(pg_url, root=tmp_path) as a,
+        Ledger(pg_url, root=tmp_path) as same,
+        Ledger(pg_url, root=tmp_path / "other") as b,
+    ):
         with run_lock([a]) as free:
             assert free
-            with run_lock([b]) as other_free:
-                assert not other_free  # another machine's run is live
-        with run_lock([b]) as free:
+            with run_lock([same]) as other_free:
+                assert not other_free  # a run of this checkout is live
+            with run_lock([b]) as other_machine:
+                assert other_machine  # another checkout's run may go on meanwhile
+        with run_lock([same]) as free:
             assert free  # released at the end of the first run
-        held = a.try_run_lock()
-        assert held is not None and b.try_run_lock() is None
-        # a run that dies (its session ends) releases the lock with it
-        pg_server.psql(
-            dbname(pg_url),
-            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'",
-        )
-        after = b.try_run_lock()
-        assert after is not None
-        with after:
-            pass
-        with held:
-            pass  # releasing a lock whose session is gone is quiet
 
 
 def test_an_unreachable_server_is_local_io_and_never_shows_the_password(

@@ -18,6 +18,7 @@ from typing import Any
 
 from shotc.allow import CONFIG_NAME, find_config
 from shotc.run.errors import ConfigError
+from shotc.run.ledger_claims import CLAIM_LEASE
 from shotc.run.ledger_location import LEDGER_KEY, Setting, parse_setting
 
 __all__ = ["CONFIG_NAME", "find_config"]  # their home is shotc.allow, shared with check/build
@@ -53,6 +54,8 @@ class RunSettings:
     rate_limit_patience: float = 600.0  # keep retrying 429s for this long, per scene
     retry_base: float = 1.0
     retry_max: float = 60.0
+    # A shared ledger: how long a machine answers for an attempt it holds (ledger_claims).
+    claim_lease: float = CLAIM_LEASE
     upload_ttl: float = 3 * 86400.0  # kie.ai deletes uploads after 3 days
     upload_margin: float = 6 * 3600.0  # re-upload when less than this is left
     timeout_connect: float = 10.0

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from shotc.run.errors import LocalIOError
+from shotc.run.ledger_claims import CLAIM_LEASE, ClaimedElsewhere, ClaimRecords
 from shotc.run.ledger_db import Connection, Row
 from shotc.run.ledger_film import FilmRecords
 from shotc.run.ledger_frames import FrameRecords
@@ -43,6 +44,7 @@ from shotc.run.scene_key import version_of_canonical
 __all__ = [
     "LEDGER_DIR",
     "LEDGER_NAME",
+    "ClaimedElsewhere",
     "Ledger",
     "LedgerConflict",
     "LedgerWriteFailed",
@@ -63,7 +65,7 @@ def ledger_path_for(script: Path) -> Path:
     return script.resolve().parent / LEDGER_DIR / LEDGER_NAME
 
 
-class Ledger(FilmRecords, FrameRecords):
+class Ledger(FilmRecords, FrameRecords, ClaimRecords):
     """Every submission and its state changes (with the files and picks it inherits)."""
 
     # -- reading ----------------------------------------------------------------------------
@@ -127,16 +129,62 @@ class Ledger(FilmRecords, FrameRecords):
         sound: bool,
         est_credits: float,
         replaces_unknown: int | None = None,
+        lease: float = CLAIM_LEASE,
     ) -> Submission:
-        """Commit the intent to submit (state `sending`, first attempt) just before the POST.
+        """Commit the intent to submit (state `sending`, first attempt, this checkout its
+        owner) just before the POST: the claim on this scene and take.
 
         `replaces_unknown` abandons that `unknown` attempt in the same transaction, so the
-        user's --resubmit-unknown is recorded exactly when the new attempt is."""
+        user's --resubmit-unknown is recorded exactly when the new attempt is. Raises
+        ClaimedElsewhere when another machine holds a live attempt at it (follow that one);
+        an attempt whose owner's lease has passed is settled first (`ledger_claims`)."""
         self._writable()
+        owner = self.machine_id()
+        try:
+            return self._begin(
+                scene_key,
+                take,
+                script,
+                scene_id,
+                film_title,
+                request,
+                seconds,
+                mode,
+                sound,
+                est_credits,
+                replaces_unknown,
+                owner,
+                lease,
+            )
+        except LedgerConflict:
+            # The unique index on live attempts: another machine began it between our read
+            # and our insert (possible only where writers are not serialised).
+            live = self.latest(scene_key, take)
+            if live is None or live.state in RESUBMITTABLE:
+                raise
+            raise ClaimedElsewhere(live.id, live.owner) from None
+
+    def _begin(
+        self,
+        scene_key: str,
+        take: int,
+        script: str,
+        scene_id: str,
+        film_title: str,
+        request: str,
+        seconds: int,
+        mode: str,
+        sound: bool,
+        est_credits: float,
+        replaces_unknown: int | None,
+        owner: str | None,
+        lease: float,
+    ) -> Submission:
         now = time.time()
         with self._tx() as conn:
+            self._expire(conn, "scene_key = ? AND take = ?", (scene_key, take))
             live = conn.execute(
-                "SELECT id, state FROM submissions WHERE scene_key = ? AND take = ? "
+                "SELECT id, state, owner FROM submissions WHERE scene_key = ? AND take = ? "
                 "ORDER BY id DESC LIMIT 1",
                 (scene_key, take),
             ).fetchone()
@@ -145,6 +193,8 @@ class Ledger(FilmRecords, FrameRecords):
                     raise TransitionError(f"submission {replaces_unknown} is not the unknown one")
                 self._set_state(conn, replaces_unknown, UNKNOWN, ABANDONED, "resubmit-unknown")
             elif live is not None and live["state"] not in RESUBMITTABLE:
+                if not self.mine(live["owner"]):
+                    raise ClaimedElsewhere(int(live["id"]), live["owner"])
                 raise TransitionError(
                     f"scene {scene_id} take {take} already has a live submission "
                     f"({live['state']}); refusing to send it twice"
@@ -152,7 +202,8 @@ class Ledger(FilmRecords, FrameRecords):
             cur = conn.execute(
                 "INSERT INTO submissions (scene_key, take, script, scene_id, film_title, state,"
                 " request, seconds, mode, sound, est_credits, attempts, created_at, updated_at,"
-                " version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING id",
+                " version, owner, lease_until)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     scene_key,
                     take,
@@ -168,6 +219,8 @@ class Ledger(FilmRecords, FrameRecords):
                     now,
                     now,
                     version_of_canonical(request),
+                    owner,
+                    now + lease,
                 ),
             )
             sid = int(cur.fetchall()[0]["id"])  # every row read, so the INSERT is done
@@ -199,12 +252,13 @@ class Ledger(FilmRecords, FrameRecords):
             self._event(conn, sid, old, new, detail)
         return old
 
-    def attempt(self, sid: int) -> None:
+    def attempt(self, sid: int, lease: float = CLAIM_LEASE) -> None:
         """Another POST is about to go out after a retryable refusal: back to `sending`."""
         self._writable()
         with self._tx() as conn:
             self._set_state(conn, sid, RETRYING, SENDING, None)
             conn.execute("UPDATE submissions SET attempts = attempts + 1 WHERE id = ?", (sid,))
+            self._renew(conn, sid, lease, posted=False)
 
     def created(self, sid: int, task_id: str) -> None:
         """The answer came: commit the task id (state `waiting`)."""
@@ -248,9 +302,11 @@ class Ledger(FilmRecords, FrameRecords):
             )
             return True
 
-    def retrying(self, sid: int, reason: str) -> None:
+    def retrying(self, sid: int, reason: str, lease: float = CLAIM_LEASE) -> None:
+        """The attempt provably created nothing; another may follow (the claim is kept)."""
         with self._tx() as conn:
             self._set_state(conn, sid, SENDING, RETRYING, reason, error=reason)
+            self._renew(conn, sid, lease, posted=False)
 
     def not_sent(self, sid: int, reason: str) -> None:
         with self._tx() as conn:
@@ -302,14 +358,28 @@ class Ledger(FilmRecords, FrameRecords):
             return True
 
     def recover(self) -> list[Submission]:
-        """After a crash (call with the run lock held): an attempt left `sending` may have
-        reached kie.ai, so it becomes `unknown`; one left `retrying` created nothing."""
+        """After a crash (call with the run lock held): an attempt left `sending` whose POST
+        had left may have reached kie.ai, so it becomes `unknown`; one whose POST never left,
+        or left `retrying`, created nothing. Only this checkout's own attempts on a ledger
+        shared with other machines' runs (theirs may be alive: `ledger_claims`)."""
         changed: list[int] = []
         with self._tx() as conn:
             for row in conn.execute(
-                "SELECT id, state FROM submissions WHERE state IN (?, ?)", (SENDING, RETRYING)
+                "SELECT id, state, owner, posted_at FROM submissions WHERE state IN (?, ?)",
+                (SENDING, RETRYING),
             ).fetchall():
-                if row["state"] == SENDING:
+                if not self.mine(row["owner"]):
+                    continue
+                if row["state"] == SENDING and row["posted_at"] is None:
+                    self._set_state(
+                        conn,
+                        row["id"],
+                        SENDING,
+                        NOT_SENT,
+                        "interrupted before its POST",
+                        error="the run stopped before this attempt was sent",
+                    )
+                elif row["state"] == SENDING:
                     self._set_state(
                         conn,
                         row["id"],

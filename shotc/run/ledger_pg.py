@@ -19,8 +19,9 @@ they cannot meet another program's locks in the same database.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import suppress
+from contextlib import AbstractContextManager, suppress
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -28,10 +29,10 @@ from psycopg.rows import DictRow, dict_row
 
 from shotc.run.errors import LocalIOError, redact_url, register_secret, url_secrets
 from shotc.run.ledger_schema import PG_MIGRATIONS, SCHEMA_VERSION
+from shotc.run.ledger_sqlite import flock_run_lock
 
 SHOTC_LOCKS = 0x73686F74  # "shot": the first key of every advisory lock shotc takes
 WRITE_LOCK = 1  # every change and every migration: one writer at a time
-RUN_LOCK = 2  # held by a `shotc run` for its whole length: one run at a time
 CONNECT_TIMEOUT = 10  # seconds to reach the server
 LOCK_TIMEOUT = "30s"  # the longest wait for the write lock (SQLite's busy timeout is 30 s too)
 
@@ -130,27 +131,9 @@ def _version(conn: psycopg.Connection[DictRow]) -> int | None:
     return int(row["value"])
 
 
-class _AdvisoryRunLock:
-    """The run lock: a session advisory lock on a connection of its own. Leaving releases it;
-    so does the session's end (the process killed, the connection lost)."""
-
-    def __init__(self, conn: psycopg.Connection[DictRow]) -> None:
-        self._conn = conn
-
-    def __enter__(self) -> object:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        try:
-            self._conn.execute("SELECT pg_advisory_unlock(%s, %s)", (SHOTC_LOCKS, RUN_LOCK))
-        except psycopg.Error:
-            pass  # the session is gone, and its lock with it
-        finally:
-            self._conn.close()
-
-
 class PgDatabase:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, home_dir: Path) -> None:
+        self._home_dir = home_dir  # this checkout's `.shotc/` (its run lock)
         self.label = redact_url(url)
         self.error: type[Exception] = psycopg.Error
         self.conflict: type[Exception] = psycopg.errors.IntegrityError
@@ -180,19 +163,11 @@ class PgDatabase:
     def why(self, exc: Exception) -> str:
         return why(exc)
 
-    def try_run_lock(self) -> _AdvisoryRunLock | None:
-        conn = connect(self._url)
-        try:
-            row = conn.execute(
-                "SELECT pg_try_advisory_lock(%s, %s) AS held", (SHOTC_LOCKS, RUN_LOCK)
-            ).fetchone()
-        except psycopg.Error as exc:
-            conn.close()
-            raise LocalIOError(f"ledger {self.label}: the run lock: {why(exc)}") from None
-        if row is None or not row["held"]:
-            conn.close()
-            return None
-        return _AdvisoryRunLock(conn)
+    def try_run_lock(self) -> AbstractContextManager[object] | None:
+        # Per checkout, not per database: the runs of several machines overlap, each sending
+        # what it claims (`ledger_claims`); one run per checkout keeps a checkout's own
+        # attempts its own to recover.
+        return flock_run_lock(self._home_dir)
 
     def close(self) -> None:
         self._conn.close()

@@ -8,14 +8,31 @@ code is refused rather than guessed at, since misreading it could mean paying tw
 
 from __future__ import annotations
 
-import json
+__all__ = [
+    "RUNNING",
+    "Download",
+    "Event",
+    "LastFrame",
+    "Move",
+    "Pick",
+    "Submission",
+    "Upload",
+]
+
 import re
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from shotc.run.ledger_db import Row
+from shotc.run.ledger_records import (
+    RUNNING,
+    Download,
+    Event,
+    LastFrame,
+    Move,
+    Pick,
+    Submission,
+    Upload,
+)
 from shotc.run.scene_key import version_of_canonical
 from shotc.run.states import SubmissionState
 
@@ -164,7 +181,27 @@ CREATE TABLE last_frames (
 )
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3, V4, V5]
+# V6 (a ledger shared by several machines, cli.md promise 11): who holds each attempt, and
+# how far it got. `owner` is the checkout that began it (`.shotc/machine-id`); `posted_at` is
+# set just before its POST leaves, so an attempt without it provably created nothing (a crash
+# before the POST is `not_sent`, not `unknown`); `lease_until` is how long its owner answers
+# for it: past it, another machine may settle a silent owner's attempt (`not_sent` if never
+# posted, `unknown` if it was) and take the scene. Rows from before V6 that were `sending` may
+# have been posted, so they are marked so. The unique partial index *is* the claim: at most
+# one live attempt per scene key and take, whatever the number of machines, so two that
+# begin the same take at once cannot both succeed (the states it leaves out are exactly
+# RESUBMITTABLE, which a test checks; none of them ever becomes live again).
+V6 = """
+ALTER TABLE submissions ADD COLUMN owner TEXT;
+ALTER TABLE submissions ADD COLUMN posted_at REAL;
+ALTER TABLE submissions ADD COLUMN lease_until REAL;
+UPDATE submissions SET posted_at = updated_at WHERE state = 'sending';
+CREATE UNIQUE INDEX submissions_live ON submissions (scene_key, take)
+    WHERE state NOT IN ('not_sent', 'abandoned', 'fail')
+"""
+LIVE_INDEX_EXCLUDES = ("not_sent", "abandoned", "fail")
+
+MIGRATIONS: list[str] = [V1, V2, V3, V4, V5, V6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -187,6 +224,7 @@ PG_MIGRATIONS: list[str] = [
     "",
     pg_ddl(V4_COLUMN + V4_TABLES),
     pg_ddl(V5),
+    pg_ddl(V6),
 ]
 
 # States of one submission, by their short names (the vocabulary is `SubmissionState`).
@@ -201,7 +239,6 @@ SUCCESS, FAIL = SubmissionState.SUCCESS, SubmissionState.FAIL
 # a thousandth take of one scene on purpose (a huge `--take` is a usage error, not an overflow).
 MAX_TAKE = 999
 
-RUNNING = frozenset({WAITING, QUEUING, GENERATING})
 KIE_STATES = RUNNING | {SUCCESS, FAIL}
 # Latest attempt in one of these: the scene may be submitted again (nothing live, nothing paid).
 RESUBMITTABLE = frozenset({NOT_SENT, ABANDONED, FAIL})
@@ -253,120 +290,3 @@ def migrate(conn: sqlite3.Connection, root: Path | None = None) -> int:
             raise
         version = int(conn.execute("PRAGMA user_version").fetchone()[0])
     return version
-
-
-@dataclass(frozen=True, slots=True)
-class Submission:
-    id: int
-    scene_key: str
-    take: int
-    script: str
-    scene_id: str
-    film_title: str
-    state: str
-    task_id: str | None
-    request: str
-    seconds: int
-    mode: str
-    sound: bool
-    est_credits: float
-    attempts: int
-    created_at: float
-    submitted_at: float | None
-    updated_at: float
-    finished_at: float | None
-    result_urls: tuple[str, ...]
-    fail_code: str | None
-    fail_msg: str | None
-    error: str | None
-    cost_time_ms: int | None
-    version: str | None = None  # the version key (V4); None only in a row built by hand
-
-    @property
-    def running(self) -> bool:
-        return self.state in RUNNING
-
-    @property
-    def awaiting_result(self) -> bool:
-        """`success` recorded without a result URL (by an older shotc that took kie.ai's word
-        before resultJson was filled in): the clip is paid for, so recordInfo is asked again."""
-        return self.state == SUCCESS and not self.result_urls
-
-    @property
-    def unsettled(self) -> bool:
-        """Worth asking recordInfo about: still running, or finished without a URL yet."""
-        return self.running or self.awaiting_result
-
-    @staticmethod
-    def from_row(row: Row) -> Submission:
-        d: dict[str, Any] = dict(row)
-        d["sound"] = bool(d["sound"])
-        d["result_urls"] = tuple(json.loads(d["result_urls"])) if d["result_urls"] else ()
-        return Submission(**d)
-
-
-@dataclass(frozen=True, slots=True)
-class Download:
-    submission_id: int
-    path: str  # absolute (the ledger stores it relative to the project directory)
-    sha256: str
-    size: int
-    mtime_ns: int
-    downloaded_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Pick:
-    """The take the cut uses for one scene of a script (`shotc pick`, the review page)."""
-
-    script: str
-    scene_id: str
-    version: str
-    take: int
-    mode: str
-    picked_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Move:
-    """One rename of a clip into the film layout, planned before it happens."""
-
-    id: int
-    submission_id: int | None
-    old_path: str  # absolute
-    new_path: str  # absolute
-    planned_at: float
-    done_at: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Upload:
-    sha256: str
-    base: str  # normalised upload base (see uploads.normalise_base)
-    url: str
-    name: str
-    size: int
-    uploaded_at: float
-    expires_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    submission_id: int
-    at: float
-    from_state: str | None
-    to_state: str
-    detail: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class LastFrame:
-    """The last frame of a clip, written as a PNG for `FIRST FRAME after` (V5)."""
-
-    clip_sha256: str
-    path: str  # absolute (stored relative to the project directory)
-    sha256: str
-    size: int
-    script: str
-    scene_id: str
-    made_at: float

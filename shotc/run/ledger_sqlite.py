@@ -102,6 +102,23 @@ class _FileLock:
         self._handle.close()
 
 
+def flock_run_lock(directory: Path) -> AbstractContextManager[object] | None:
+    """`run.lock` in `directory`, held (an flock) until the returned context exits; None when
+    another process holds it."""
+    path = directory / RUN_LOCK_NAME
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle: IO[str] = path.open("a")
+    except OSError as exc:
+        raise LocalIOError(f"{path}: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        return None
+    return _FileLock(handle)
+
+
 class SqliteDatabase:
     error: type[Exception] = sqlite3.Error
     conflict: type[Exception] = sqlite3.IntegrityError
@@ -145,17 +162,7 @@ class SqliteDatabase:
         return why(exc)
 
     def try_run_lock(self) -> AbstractContextManager[object] | None:
-        path = self.path.parent / RUN_LOCK_NAME
-        try:
-            handle: IO[str] = path.open("a")
-        except OSError as exc:
-            raise LocalIOError(f"{path}: {exc.strerror or exc}") from None
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            return None
-        return _FileLock(handle)
+        return flock_run_lock(self.path.parent)
 
     def close(self) -> None:
         self._conn.close()

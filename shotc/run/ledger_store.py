@@ -78,7 +78,7 @@ class LedgerStore:
             self.path = self.root / LEDGER_DIR / LEDGER_NAME
             from shotc.run.ledger_pg import PgDatabase  # psycopg only for a PostgreSQL ledger
 
-            self._db = PgDatabase(where)
+            self._db = PgDatabase(where, self.path.parent)
             self.home = self.path
         else:
             self.path = where

@@ -31,8 +31,19 @@ from shotc.run.errors import (
     LocalIOError,
     halt_note,
 )
-from shotc.run.ledger import Ledger, LedgerWriteFailed
-from shotc.run.ledger_schema import FAIL, SUCCESS, UNKNOWN
+from shotc.run.ledger import ClaimedElsewhere, Ledger, LedgerWriteFailed
+from shotc.run.ledger_schema import (
+    ABANDONED,
+    FAIL,
+    RETRYING,
+    SENDING,
+    SUCCESS,
+    UNKNOWN,
+    Submission,
+)
+from shotc.run.ledger_schema import (
+    NOT_SENT as LEDGER_NOT_SENT,
+)
 from shotc.run.limiter import Limiter, RateLimiter
 from shotc.run.planner import DONE as PLAN_DONE
 from shotc.run.planner import Job
@@ -53,6 +64,12 @@ REFUSED, NOT_SENT, RUNNING, ERROR = (
     Outcome.RUNNING,
     Outcome.ERROR,
 )
+
+
+# A shared ledger: how often to look at another machine's attempt until it has a task id, and
+# how many times a scene may be claimed again after other machines' attempts created nothing.
+AWAIT_POLL = 0.5
+CLAIM_ROUNDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,10 +242,9 @@ class Orchestrator(SubmitSteps):
                 if held is not None:
                     self._finish(job, *held)
                     return
-            if job.will_send:
-                if not self._submit(job, ledger):
-                    return
-            elif job.sub is None or job.sub.state == UNKNOWN:
+            if not self._send_or_follow(job, ledger):
+                return
+            if job.sub is None or job.sub.state == UNKNOWN:
                 why = "the POST got no answer; the task may exist."
                 self._finish(job, UNKNOWN_OUT, f"{why} {NOT_RESENT}")
                 return
@@ -280,6 +296,49 @@ class Orchestrator(SubmitSteps):
             self._finish(job, ERROR, str(exc))
         except Exception as exc:  # a bug must not take the other scenes down with it
             self._finish(job, ERROR, f"internal error: {type(exc).__name__}: {exc}")
+
+    def _send_or_follow(self, job: Job, ledger: Ledger) -> bool:
+        """Send the job's scene, or follow the attempt another machine holds at it (a shared
+        ledger); False when the job is over already. An attempt of theirs that ends having
+        created nothing leaves the scene to whoever claims it next: this run tries again."""
+        for _ in range(CLAIM_ROUNDS):
+            if job.will_send:
+                try:
+                    if not self._submit(job, ledger):
+                        return False
+                except ClaimedElsewhere as exc:
+                    job.sub = ledger.get(exc.submission_id)
+                    job.will_send = False
+            sub = job.sub
+            if sub is None or sub.task_id is not None or sub.state not in (SENDING, RETRYING):
+                return True
+            sub = self._await_other(job, ledger)
+            if sub.state in (LEDGER_NOT_SENT, ABANDONED):
+                job.will_send = True
+                continue
+            if sub.task_id is None and sub.state in (SENDING, RETRYING):
+                why = "still being sent by another machine"
+                self._finish(job, RUNNING, f"{why} (its run goes on; `shotc run` follows it)")
+                return False
+            return True
+        self._finish(job, NOT_SENT, "other machines kept claiming it and giving up")
+        return False
+
+    def _await_other(self, job: Job, ledger: Ledger) -> Submission:
+        """Wait for another machine's attempt to have a task id or to end without one (its
+        owner silent past its lease: settled as the owner's next run would)."""
+        assert job.sub is not None
+        sid = job.sub.id
+        self._progress.update(job, "waiting", "being sent by another machine")
+        end = self._clock() + self._settings.deadline
+        while True:
+            ledger.expire_silent(sid)
+            job.sub = ledger.get(sid)
+            busy = job.sub.task_id is None and job.sub.state in (SENDING, RETRYING)
+            if not busy or not self._options.wait or self._clock() >= end:
+                return job.sub
+            if self._sleep(self.stop, AWAIT_POLL):
+                raise Stopped()
 
     def _download(self, job: Job, ledger: Ledger) -> None:
         assert job.sub is not None

@@ -228,7 +228,8 @@ def plan_jobs(
             history,
             key,
             resubmit_unknown=resubmit_unknown,
-            crashed=crashed,
+            # Another machine's attempt on a shared ledger is not our crash's leftover.
+            crashed=crashed and (latest is None or ledger is None or ledger.mine(latest.owner)),
             recovered=recovered,
         )
         m, sound, seconds, est = estimate_request(config, request)

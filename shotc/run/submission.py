@@ -175,13 +175,15 @@ class SubmitSteps:
                     sound=job.sound,
                     est_credits=job.est_credits,
                     replaces_unknown=replaces,
+                    lease=self._settings.claim_lease,
                 ).id
             else:
-                ledger.attempt(sid)
+                ledger.attempt(sid, self._settings.claim_lease)
             if self._gate.is_set():
                 # Stopped (or the ledger failed) between the intent and the POST: not sent.
                 self._not_sent_before_post(job, ledger, sid)
                 return sid, None
+            ledger.posting(sid, self._settings.claim_lease)
             self._progress.update(job, "sending")
             counts = True  # from here a task may exist: the slot ages from the answer
             try:
@@ -189,7 +191,7 @@ class SubmitSteps:
             except (NotSent, RateLimited, ServerError) as exc:
                 # Nothing was created, so this attempt is not one of the N new tasks a period.
                 counts = False
-                ledger.retrying(sid, str(exc))
+                ledger.retrying(sid, str(exc), self._settings.claim_lease)
                 return sid, exc
             except AnswerLost as exc:
                 ledger.unknown(sid, str(exc))
