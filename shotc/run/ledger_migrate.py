@@ -39,6 +39,9 @@ from shotc.run.ledger_store import LEDGER_DIR, LEDGER_NAME
 PRIVATE_PREFIXES = ("sqlite_", "shotc_")  # a backend's bookkeeping, not records (above)
 MAX_PARAMS = 999  # bound values per INSERT: SQLite's oldest limit, far under PostgreSQL's
 TASKS = "tasks"  # the count of submissions that have a kie.ai task id
+# The order counts are shown in (any other table follows, by name); the copy's own order is
+# the foreign keys'.
+SHOWN_FIRST = ("submissions", "events", "uploads", "downloads", "picks", "last_frames")
 
 Record = tuple[Any, ...]
 
@@ -145,7 +148,8 @@ def read_all(ledger: Ledger, schema: Sequence[Table]) -> dict[str, list[Record]]
 def counts(records: dict[str, list[Record]], schema: Sequence[Table]) -> dict[str, int]:
     """What is printed and compared: tasks, then the records of each table."""
     out = {TASKS: 0}
-    for table in schema:
+    rank = {name: i for i, name in enumerate(SHOWN_FIRST)}
+    for table in sorted(schema, key=lambda t: (rank.get(t.name, len(rank)), t.name)):
         rows = records.get(table.name, [])
         if table.name == "submissions" and "task_id" in table.columns:
             at = table.columns.index("task_id")
