@@ -21,6 +21,7 @@ from fakekie import FakeKie
 from fakekie.project import shotc, write_project
 
 from shotc.cli import main
+from shotc.run import ledger_pg, ledger_schema
 from shotc.run.ledger import Ledger
 from shotc.run.ledger_schema import Upload
 
@@ -193,6 +194,61 @@ def test_postgresql_ids_continue_after_the_copied_ones(
     assert max(dict(r)["id"] for r in rows["events"]) == len(rows["events"])
 
 
+def test_tables_and_columns_of_a_later_migration_are_copied_too(
+    project: tuple[Path, dict[str, int]], pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A V6 this module has never heard of: a column on submissions, a table referencing it."""
+    root, _ = project
+    v6 = (
+        "ALTER TABLE submissions ADD COLUMN claimed_by TEXT;"
+        "CREATE TABLE claims (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " submission_id INTEGER NOT NULL REFERENCES submissions (id), until REAL NOT NULL)"
+    )
+    version = ledger_schema.SCHEMA_VERSION + 1
+    monkeypatch.setattr(ledger_schema, "MIGRATIONS", [*ledger_schema.MIGRATIONS, v6])
+    monkeypatch.setattr(ledger_schema, "SCHEMA_VERSION", version)
+    pg = [*ledger_schema.PG_MIGRATIONS, ledger_schema.pg_ddl(v6)]
+    monkeypatch.setattr(ledger_pg, "PG_MIGRATIONS", pg)
+    monkeypatch.setattr(ledger_pg, "SCHEMA_VERSION", version)
+    source = root / ".shotc" / "ledger.sqlite"
+    with Ledger(source):
+        pass  # migrated to V6
+    conn = sqlite3.connect(source)
+    with conn:
+        conn.execute("UPDATE submissions SET claimed_by = 'machine-' || id")
+        conn.executemany(
+            "INSERT INTO claims (id, submission_id, until) VALUES (?, ?, ?)",
+            [(7, 1, 1.5), (9, 3, 2.25)],
+        )
+    conn.close()
+    original = dump_sqlite(source)
+    there = migrate("--to", pg_url, cwd=root)
+    assert there.exit_code == 0, there.output
+    assert printed_counts(there.output)["claims"] == (2, 2)
+    assert dump_pg(pg_url) == original
+    back = root / "back.sqlite"
+    assert migrate("--from", pg_url, "--to", str(back), cwd=root).exit_code == 0
+    assert dump_sqlite(back) == original
+    assert {dict(r)["claimed_by"] for r in original["submissions"]} == {
+        f"machine-{i}" for i in range(1, 5)
+    }
+
+
+def test_a_copy_that_fails_half_way_leaves_the_target_empty(
+    project: tuple[Path, dict[str, int]], pg_url: str
+) -> None:
+    root, _ = project
+    conn = sqlite3.connect(root / ".shotc" / "ledger.sqlite")
+    with conn:  # SQLite keeps a NUL in text; PostgreSQL refuses it, after the submissions
+        conn.execute("UPDATE uploads SET name = ? WHERE base = ''", ("bad\x00name",))
+    conn.close()
+    failed = migrate("--to", pg_url, cwd=root)
+    assert failed.exit_code == 4, failed.output
+    assert "NUL" in failed.output
+    assert all(rows == [] for rows in dump_pg(pg_url).values())
+    assert "submissions" in dump_pg(pg_url)  # the schema was made: only the records rolled back
+
+
 def test_a_target_with_other_records_is_refused_and_left_alone(
     project: tuple[Path, dict[str, int]], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -294,6 +350,31 @@ def test_a_password_in_a_url_is_never_printed(
     back = shotc(["ledger", "migrate", "--to", "back.sqlite"], env={"SHOTC_LEDGER": url}, cwd=root)
     assert back.code == 0, back.err
     assert secret not in back.out + back.err
+
+
+def test_a_real_runs_ledger_reads_the_same_on_postgresql(
+    tmp_path: Path, kie: FakeKie, pg_url: str
+) -> None:
+    """What the commands read, through the ledger's API: the same scenes, done, with the
+    clips on disk found by their stored (relative) paths."""
+    write_project(tmp_path, scenes=3)
+    assert shotc(["run", "film.shot"], env=kie.env(), cwd=tmp_path).code == 0
+    moved = shotc(["ledger", "migrate", "--to", pg_url, "film.shot"], env={}, cwd=tmp_path)
+    assert moved.code == 0, moved.err
+    counts = printed_counts(moved.out)
+    assert counts["tasks"] == counts["submissions"] == counts["downloads"] == (3, 3)
+    assert counts["uploads"] == (5, 5)  # 3 first frames and the element's 2 images
+    with (
+        Ledger(tmp_path / ".shotc" / "ledger.sqlite") as here,
+        Ledger(pg_url, root=tmp_path) as there,
+    ):
+        latest = here.all_latest()
+        assert there.all_latest() == latest
+        assert {s.state for s in latest} == {"success"}
+        for sub in latest:
+            assert there.downloads(sub.id) == here.downloads(sub.id)
+            assert [Path(d.path).is_file() for d in there.downloads(sub.id)] == [True]
+            assert there.events(sub.id) == here.events(sub.id)
 
 
 @pytest.mark.xfail(
