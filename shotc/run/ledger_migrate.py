@@ -16,6 +16,9 @@ checked and written in one transaction under its own: a target that holds record
 refused, never merged, unless it holds exactly the source's records (a re-run after a crash or
 a lost answer, harmless: nothing is written). After the copy the records of both are counted
 and compared. A password in a URL is never printed (`errors.redact_url`).
+
+Reads and writes go through the ledger's own `_query` and `_tx` (`LedgerStore`), so they take
+the same write lock, placeholders and error mapping as every other change of either backend.
 """
 
 from __future__ import annotations
