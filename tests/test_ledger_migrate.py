@@ -287,7 +287,7 @@ def test_the_source_itself_and_a_missing_source_are_refused(tmp_path: Path) -> N
     assert itself.exit_code == 2 and "the source ledger itself" in itself.output
 
 
-def test_a_run_holding_the_source_lock_is_waited_for_not_raced(
+def test_a_run_holding_the_source_lock_makes_it_refuse(
     project: tuple[Path, dict[str, int]], pg_url: str
 ) -> None:
     root, _ = project
