@@ -66,6 +66,13 @@ def render() -> str:
             continue
         text = _help(command, name, root)
         sections.append(f"## `shotc {name}`\n\n```text\n{text}\n```\n")
+        if isinstance(command, click.Group):  # `shotc ledger migrate`: each under its group
+            parent = click.Context(command, info_name=name, parent=root)
+            for sub in command.list_commands(parent):
+                subcommand = command.get_command(parent, sub)
+                if subcommand is not None:
+                    text = _help(subcommand, sub, parent)
+                    sections.append(f"## `shotc {name} {sub}`\n\n```text\n{text}\n```\n")
     return "\n".join(sections)
 
 

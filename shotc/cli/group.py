@@ -31,6 +31,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "review": ("shotc.cli.film", "review_command", "Serve the review page: scenes, takes, picks."),
     "pick": ("shotc.cli.pick", "pick_command", "Choose the take the cut uses for a scene."),
     "prune": ("shotc.cli.film", "prune_command", "Delete clips no cut or current take needs."),
+    "ledger": ("shotc.cli.ledger", "ledger_group", "Copy the ledger to another backend."),
     "lsp": ("shotc.cli.lsp", "lsp_command", "Run the language server for editors (stdio)."),
 }
 
