@@ -377,12 +377,6 @@ def test_a_real_runs_ledger_reads_the_same_on_postgresql(
             assert there.events(sub.id) == here.events(sub.id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plan/status/run do not read SHOTC_LEDGER yet (planner.open_ledgers and "
-    "status.py open .shotc/ledger.sqlite; being wired on main): strict, so it fails once they "
-    "do and the marker must go",
-)
 def test_a_real_project_is_still_done_after_its_ledger_moved_to_postgresql(
     tmp_path: Path, kie: FakeKie, pg_url: str
 ) -> None:
