@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from shotc.exits import ExitCode
 from shotc.language.compiler import CompiledScene, ScriptReadError, compile_paths
@@ -25,8 +25,9 @@ from shotc.run.client import DEFAULT_API_BASE, DEFAULT_UPLOAD_BASE, KieClient, T
 from shotc.run.config import Config, find_config, load_config
 from shotc.run.errors import ConfigError, LocalIOError, RunError
 from shotc.run.ledger import Ledger, ledger_path_for
-from shotc.run.ledger_location import Setting
+from shotc.run.ledger_location import Setting, chosen
 from shotc.run.ledger_open import ledger_exists, open_ledgers
+from shotc.run.ledger_schema import RETRYING, SENDING, Submission
 from shotc.run.planner import Job, output_dir, plan_run
 from shotc.run.progress import Progress
 from shotc.run.report import over_budget, plan_json, plan_table, summary_json, summary_table
@@ -35,6 +36,9 @@ from shotc.run.selection import SceneNotFound, Selection, select
 from shotc.run.states import FAILED_OUTCOMES, Outcome
 from shotc.run.untrusted import terminal
 from shotc.terminal import interactive
+
+if TYPE_CHECKING:  # psycopg only on a PostgreSQL ledger
+    from shotc.run.shared_limiter import SharedRateLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,6 +231,32 @@ def _key_before_ledger(scenes: Sequence[CompiledScene], setting: Setting | None)
         _api_key()
 
 
+def _followed(sub: Submission) -> bool:
+    """Worth asking kie.ai about: running, or another machine's attempt still being sent
+    (a shared ledger: its task id is followed once it has one)."""
+    return sub.unsettled or (sub.task_id is None and sub.state in (SENDING, RETRYING))
+
+
+def _shared_limiter(config: Config, ledgers: Sequence[Ledger]) -> SharedRateLimiter | None:
+    """On a PostgreSQL ledger, the account's limit is kept in the database for every machine;
+    None: this machine's own window (`RateLimiter`)."""
+    setting = chosen(config.ledger)
+    if setting is None or not isinstance(setting.where, str) or not ledgers:
+        return None
+    from shotc.run.shared_limiter import SharedRateLimiter
+
+    settings = config.run
+    owner = ledgers[0].machine_id() or "?"
+    return SharedRateLimiter(
+        setting.where,
+        settings.rate_limit,
+        settings.rate_period,
+        owner=owner,
+        # The latest the server can count a request this machine sent: its timeouts.
+        in_flight_max=settings.timeout_connect + settings.timeout_read,
+    )
+
+
 def _run_locked(
     req: RunRequest,
     config: Config,
@@ -270,8 +300,9 @@ def _run_locked(
     from shotc.run import preflight
 
     preflight.check(jobs, opened)
-    needs_api = any(j.will_send or (j.sub is not None and j.sub.unsettled) for j in jobs)
+    needs_api = any(j.will_send or (j.sub is not None and _followed(j.sub)) for j in jobs)
     client = make_client(config) if needs_api else None
+    limiter = _shared_limiter(config, opened) if client is not None else None
     stop = threading.Event()
     settings = config.run
     downloader = Downloader.from_settings(settings, stop)
@@ -287,6 +318,7 @@ def _run_locked(
         digest=digest,
         options=RunOptions(wait=req.wait),
         continuity=after,
+        limiter=limiter,
     )
     try:
         orch.run()
@@ -294,6 +326,8 @@ def _run_locked(
         say(streams, "interrupted: requests still in flight are `unknown` until the next run")
         return signals.exit_code(exc)
     finally:
+        if limiter is not None:
+            limiter.close()
         downloader.close()
         if client is not None:
             client.close()

@@ -261,13 +261,16 @@ class Ledger(FilmRecords, FrameRecords, ClaimRecords):
             self._renew(conn, sid, lease, posted=False)
 
     def created(self, sid: int, task_id: str) -> None:
-        """The answer came: commit the task id (state `waiting`)."""
+        """The answer came: commit the task id (state `waiting`). An attempt another machine
+        took for silent meanwhile (`unknown`, its lease passed) is this task all the same."""
         now = time.time()
         with self._tx() as conn:
+            row = conn.execute("SELECT state FROM submissions WHERE id = ?", (sid,)).fetchone()
+            late = row is not None and row["state"] == UNKNOWN
             self._set_state(
                 conn,
                 sid,
-                SENDING,
+                UNKNOWN if late else SENDING,
                 "waiting",
                 task_id,
                 task_id=task_id,

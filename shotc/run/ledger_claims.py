@@ -27,10 +27,11 @@ from shotc.run.ledger_schema import NOT_SENT, RETRYING, SENDING, UNKNOWN
 from shotc.run.ledger_store import LedgerStore
 
 MACHINE_ID = "machine-id"
-# How long an owner answers for an attempt it holds without renewing it: longer than any one
-# step of a run (a POST is bounded by its timeouts, a retry wait by retry_max), so only a dead
-# owner lets it pass. RunSettings.claim_lease sets it per project.
-CLAIM_LEASE = 600.0
+# How long an owner answers for an attempt it holds without a word: a live run renews its
+# leases every third of this (`renew_leases`, the orchestrator's heartbeat), so only a dead or
+# cut-off machine lets one pass, and the scene waits at most this long for another machine.
+# RunSettings.claim_lease sets it per project.
+CLAIM_LEASE = 30.0
 
 
 class ClaimedElsewhere(Exception):
@@ -76,13 +77,29 @@ class ClaimRecords(LedgerStore):
         have no owner: a single user's)."""
         return self.exclusive or owner is None or owner == self.machine_id(create=False)
 
-    def posting(self, sid: int, lease: float = CLAIM_LEASE) -> None:
-        """The POST leaves now: from here the attempt may create a task."""
+    def posting(self, sid: int, lease: float = CLAIM_LEASE) -> bool:
+        """The POST leaves now: from here the attempt may create a task. False when the
+        claim is no longer ours (another machine took this run for silent and settled the
+        attempt): then the POST must not leave."""
         now = time.time()
         with self._tx() as conn:
-            conn.execute(
-                "UPDATE submissions SET posted_at = ?, lease_until = ? WHERE id = ? AND state = ?",
+            held = conn.execute(
+                "UPDATE submissions SET posted_at = ?, lease_until = ? "
+                "WHERE id = ? AND state = ? RETURNING id",
                 (now, now + lease, sid, SENDING),
+            ).fetchall()
+        return bool(held)
+
+    def renew_leases(self, lease: float = CLAIM_LEASE) -> None:
+        """The heartbeat of a live run: every live attempt this checkout holds is answered for
+        a lease longer (one run per checkout, so they are all this run's)."""
+        owner = self.machine_id(create=False)
+        if owner is None:
+            return
+        with self._tx() as conn:
+            conn.execute(
+                "UPDATE submissions SET lease_until = ? WHERE owner = ? AND state IN (?, ?)",
+                (time.time() + lease, owner, SENDING, RETRYING),
             )
 
     def _renew(self, conn: Connection, sid: int, lease: float, *, posted: bool) -> None:

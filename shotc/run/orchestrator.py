@@ -12,6 +12,7 @@ recorded goes to the recovery file (`shotc.run.recovery`) at once.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
@@ -182,6 +183,15 @@ class Orchestrator(SubmitSteps):
             )
         self._close_gate()
 
+    def _heartbeat(self) -> None:
+        """On a ledger shared with other machines' runs, say this run is alive: its claims'
+        leases run on (`ledger_claims`). A failed write is remembered by the ledger, which
+        then refuses new attempts, as after any failed write."""
+        for ledger in self._ledgers.values():
+            if not ledger.exclusive:
+                with contextlib.suppress(LocalIOError):
+                    ledger.renew_leases(self._settings.claim_lease)
+
     def _why_not_sent(self) -> str:
         if self.ledger_failure is not None:
             return "not sent: the ledger cannot be written"
@@ -200,10 +210,14 @@ class Orchestrator(SubmitSteps):
             for thread in threads:
                 thread.start()
             tick = 0.2 if self._progress.live else 1.0
+            beat = self._clock()
             while True:
                 alive = [t for t in threads if t.is_alive()]
                 if not alive:
                     break
+                if self._clock() >= beat:
+                    beat = self._clock() + self._settings.claim_lease / 3
+                    self._heartbeat()
                 if self.stop.is_set():
                     with self._flight:
                         while self._in_flight:

@@ -183,7 +183,11 @@ class SubmitSteps:
                 # Stopped (or the ledger failed) between the intent and the POST: not sent.
                 self._not_sent_before_post(job, ledger, sid)
                 return sid, None
-            ledger.posting(sid, self._settings.claim_lease)
+            if not ledger.posting(sid, self._settings.claim_lease):
+                # Taken for silent by another machine (its lease passed) and settled: the
+                # scene is theirs now; sending would risk paying twice.
+                self._finish(job, Outcome.NOT_SENT, "claim lost to another machine; not sent")
+                return sid, None
             self._progress.update(job, "sending")
             counts = True  # from here a task may exist: the slot ages from the answer
             try:
