@@ -139,23 +139,14 @@ class Ledger(FilmRecords, FrameRecords, ClaimRecords):
         ClaimedElsewhere when another machine holds a live attempt at it (follow that one);
         an attempt whose owner's lease has passed is settled first (`ledger_claims`)."""
         self._writable()
-        owner = self.machine_id()
+        now = time.time()
+        row = (
+            scene_key, take, script, scene_id, film_title, SENDING, request, seconds, mode,
+            int(sound), est_credits, now, now, version_of_canonical(request),
+            self.machine_id(), now + lease,
+        )  # fmt: skip
         try:
-            return self._begin(
-                scene_key,
-                take,
-                script,
-                scene_id,
-                film_title,
-                request,
-                seconds,
-                mode,
-                sound,
-                est_credits,
-                replaces_unknown,
-                owner,
-                lease,
-            )
+            return self._begin(scene_key, take, scene_id, replaces_unknown, row)
         except LedgerConflict:
             # The unique index on live attempts: another machine began it between our read
             # and our insert (possible only where writers are not serialised).
@@ -168,19 +159,10 @@ class Ledger(FilmRecords, FrameRecords, ClaimRecords):
         self,
         scene_key: str,
         take: int,
-        script: str,
         scene_id: str,
-        film_title: str,
-        request: str,
-        seconds: int,
-        mode: str,
-        sound: bool,
-        est_credits: float,
         replaces_unknown: int | None,
-        owner: str | None,
-        lease: float,
+        row: tuple[object, ...],
     ) -> Submission:
-        now = time.time()
         with self._tx() as conn:
             self._expire(conn, "scene_key = ? AND take = ?", (scene_key, take))
             live = conn.execute(
@@ -201,27 +183,10 @@ class Ledger(FilmRecords, FrameRecords, ClaimRecords):
                 )
             cur = conn.execute(
                 "INSERT INTO submissions (scene_key, take, script, scene_id, film_title, state,"
-                " request, seconds, mode, sound, est_credits, attempts, created_at, updated_at,"
-                " version, owner, lease_until)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) RETURNING id",
-                (
-                    scene_key,
-                    take,
-                    script,
-                    scene_id,
-                    film_title,
-                    SENDING,
-                    request,
-                    seconds,
-                    mode,
-                    int(sound),
-                    est_credits,
-                    now,
-                    now,
-                    version_of_canonical(request),
-                    owner,
-                    now + lease,
-                ),
+                " request, seconds, mode, sound, est_credits, created_at, updated_at,"
+                " version, owner, lease_until, attempts)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) RETURNING id",
+                row,
             )
             sid = int(cur.fetchall()[0]["id"])  # every row read, so the INSERT is done
             self._event(conn, sid, None, SENDING, None)
