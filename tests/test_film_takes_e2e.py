@@ -134,6 +134,10 @@ def to_version_1(script: Path) -> dict[str, str]:
         )
         names[old] = sha
     for statement in (
+        "DROP INDEX submissions_live",  # V6 (a shared ledger's claims)
+        "ALTER TABLE submissions DROP COLUMN owner",
+        "ALTER TABLE submissions DROP COLUMN posted_at",
+        "ALTER TABLE submissions DROP COLUMN lease_until",
         "DROP TABLE last_frames",  # V5 (continuity)
         "DROP TABLE picks",
         "DROP TABLE moves",

@@ -113,7 +113,11 @@ def to_v1(script: Path) -> None:
         "NULL, size INTEGER NOT NULL, uploaded_at REAL NOT NULL, expires_at REAL NOT NULL);"
         "INSERT INTO old_uploads SELECT sha256, url, name, size, uploaded_at, expires_at "
         "FROM uploads; DROP TABLE uploads; ALTER TABLE old_uploads RENAME TO uploads;"
-        # and without what later versions added (V4: versions, picks, moves; V5: last frames)
+        # and without what later versions added (V4: versions, picks, moves; V5: last frames;
+        # V6: claims)
+        "DROP INDEX submissions_live; ALTER TABLE submissions DROP COLUMN owner;"
+        "ALTER TABLE submissions DROP COLUMN posted_at;"
+        "ALTER TABLE submissions DROP COLUMN lease_until;"
         "DROP INDEX submissions_version; ALTER TABLE submissions DROP COLUMN version;"
         "DROP TABLE picks; DROP TABLE moves; DROP TABLE last_frames;"
         "PRAGMA user_version = 1;"
