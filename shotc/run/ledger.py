@@ -199,12 +199,16 @@ class Ledger(FilmRecords, FrameRecords, ClaimRecords):
         expected: str | None,
         new: str,
         detail: str | None,
+        current: str | None = None,
         **fields: Any,
     ) -> str:
-        row = conn.execute("SELECT state FROM submissions WHERE id = ?", (sid,)).fetchone()
-        if row is None:
-            raise TransitionError(f"no submission {sid}")
-        old = str(row["state"])
+        """`current`: the state the caller just read in this transaction (one read fewer)."""
+        if current is None:
+            row = conn.execute("SELECT state FROM submissions WHERE id = ?", (sid,)).fetchone()
+            if row is None:
+                raise TransitionError(f"no submission {sid}")
+            current = str(row["state"])
+        old = current
         if expected is not None and old != expected:
             raise TransitionError(f"submission {sid} is {old}, expected {expected}")
         if new != old and new not in TRANSITIONS[old]:
@@ -231,13 +235,16 @@ class Ledger(FilmRecords, FrameRecords, ClaimRecords):
         now = time.time()
         with self._tx() as conn:
             row = conn.execute("SELECT state FROM submissions WHERE id = ?", (sid,)).fetchone()
-            late = row is not None and row["state"] == UNKNOWN
+            if row is None:
+                raise TransitionError(f"no submission {sid}")
+            late = row["state"] == UNKNOWN
             self._set_state(
                 conn,
                 sid,
                 UNKNOWN if late else SENDING,
                 "waiting",
                 task_id,
+                current=str(row["state"]),
                 task_id=task_id,
                 submitted_at=now,
                 error=None,
@@ -322,7 +329,7 @@ class Ledger(FilmRecords, FrameRecords, ClaimRecords):
                 fields["fail_msg"] = fail_msg
                 fields["cost_time_ms"] = cost_time_ms
             detail = f"{fail_code}: {fail_msg}" if state == "fail" else None
-            self._set_state(conn, sid, None, state, detail, **fields)
+            self._set_state(conn, sid, None, state, detail, current=str(row["state"]), **fields)
             return True
 
     def recover(self) -> list[Submission]:

@@ -144,6 +144,7 @@ class ClaimRecords(LedgerStore):
         expected: str | None,
         new: str,
         detail: str | None,
+        current: str | None = None,
         **fields: object,
     ) -> str:
         raise NotImplementedError

@@ -147,8 +147,9 @@ class PgDatabase:
             raise LocalIOError(f"ledger {self.label}: {why(exc)}") from None
 
     def begin(self) -> _Conn:
-        self._conn.execute("BEGIN")
-        self._conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (SHOTC_LOCKS, WRITE_LOCK))
+        # One round trip: a query without parameters may hold several statements (the
+        # keys are our constants), and each change pays for its round trips.
+        self._conn.execute(f"BEGIN; SELECT pg_advisory_xact_lock({SHOTC_LOCKS}, {WRITE_LOCK})")
         return _Conn(self._conn)
 
     def commit(self) -> None:
