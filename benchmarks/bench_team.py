@@ -43,7 +43,6 @@ from shotc.run.ledger import Ledger  # noqa: E402
 LIMIT, PERIOD = 10, 2.0
 SPAN_TARGET = 1.1  # span <= this x floor
 LEDGER_TARGET_MS = 5.0  # PostgreSQL ledger cost per scene
-BACKLOG = 256  # the fake's listen backlog (see team_run)
 RUN_TIMEOUT = 300.0  # seconds for every machine's run together
 STATES = (("waiting", 0.5), ("queuing", 0.5), ("generating", 1.0))  # as bench_run.py
 # The states a run records per scene as it polls (recordInfo), the last one with its URL.
@@ -68,10 +67,6 @@ def team_run(pg: PgServer, n: int, machines: int) -> TeamResult:
         tempfile.TemporaryDirectory() as tmp,
         FakeKie(rate_limit=(LIMIT, PERIOD), states=STATES) as kie,
     ):
-        # The fake's server listens with socketserver's backlog of 5: 3 machines opening
-        # connections at once overflow it (the kernel's ListenOverflows count rises), which
-        # costs a SYN retransmit (1 s) or a reset connection, an artefact kie.ai has not.
-        kie._server.socket.listen(BACKLOG)
         roots = [Path(tmp) / f"m{i}" for i in range(machines)]
         for root in roots:
             write_project(root, scenes=n, config=config)

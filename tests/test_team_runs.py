@@ -77,9 +77,11 @@ def test_a_killed_machine_loses_nothing_and_pays_nothing_twice(tmp_path: Path, p
         env = {**kie.env(), "SHOTC_LEDGER": pg_url}
         victim = spawn(["run", "film.shot"], env=env, cwd=scripts[0].parent)
         others = [spawn(["run", "film.shot"], env=env, cwd=s.parent) for s in scripts[1:]]
-        # Kill it once it has created something (bounded wait on the fake's log).
+        # Kill it once it has claimed a scene (its owner id is made on its first claim) and
+        # the account has created something: bounded waits.
+        claimed = scripts[0].parent / ".shotc" / "machine-id"
         deadline = 200
-        while not kie.created() and deadline:
+        while not (claimed.exists() and kie.created()) and deadline:
             try:
                 victim.wait(0.05)
                 break
@@ -101,7 +103,9 @@ def test_a_killed_machine_loses_nothing_and_pays_nothing_twice(tmp_path: Path, p
             "SELECT DISTINCT ON (scene_key) scene_key, state, owner FROM submissions "
             "ORDER BY scene_key, id DESC"
         ).fetchall()
-        victim_id = (scripts[0].parent / ".shotc" / "machine-id").read_text().strip()
+    # Killed before it claimed anything (the first task was another machine's), it has no id.
+    id_file = scripts[0].parent / ".shotc" / "machine-id"
+    victim_id = id_file.read_text().strip() if id_file.exists() else None
     latest: dict[str, tuple[str, str]] = {str(k): (str(st), str(o)) for k, st, o in rows}
     assert len(latest) == 20
     # Only the killed machine's POSTs in flight at the kill can be `unknown` (the task may

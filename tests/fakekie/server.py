@@ -102,7 +102,7 @@ class FakeKie:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._random = random.Random(seed)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server: ThreadingHTTPServer = _Server(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -269,6 +269,13 @@ def _prompt_of(body: Any) -> str:
     if "prompt" in inp:
         return str(inp["prompt"])
     return " | ".join(str(s.get("prompt")) for s in inp.get("multi_prompt", []))
+
+
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: several `shotc run` processes connecting at
+    # once overflow it, and the kernel drops or resets connections (a reset mid-POST leaves a
+    # scene `unknown`), an artefact of the fake that kie.ai's servers do not have.
+    request_queue_size = 256
 
 
 def _handler_for(fake: FakeKie) -> type[BaseHTTPRequestHandler]:
