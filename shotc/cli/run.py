@@ -125,7 +125,11 @@ def run_command(
     allow: tuple[str, ...],
 ) -> None:
     """Upload local media, submit every scene not already done or running, follow the
-    tasks and download each clip as soon as it is ready."""
+    tasks and download each clip as soon as it is ready.
+
+    The ledger is .shotc/ledger.sqlite beside each script, or the one SHOTC_LEDGER (or
+    `ledger = "..."` in shotc.toml) names: a path, or a postgresql:// URL that several
+    machines share (each scene is sent by one of them, the others follow it)."""
 
     def body() -> int:
         from shotc.run.commands import RunRequest, run
