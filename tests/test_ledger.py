@@ -12,9 +12,9 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
+from ledgerkit import begin
 
 from shotc.run.client import DEFAULT_UPLOAD_BASE
 from shotc.run.commands import run_lock
@@ -34,23 +34,6 @@ from shotc.run.uploads import normalise_base
 def ledger(ledger_where: Path | str, tmp_path: Path) -> Iterator[Ledger]:
     with Ledger(ledger_where, root=tmp_path) as opened:
         yield opened
-
-
-def begin(ledger: Ledger, key: str = "k1", take: int = 1, **kw: Any) -> int:
-    args: dict[str, Any] = dict(
-        scene_key=key,
-        take=take,
-        script="film.shot",
-        scene_id="a",
-        film_title="F",
-        request="{}",
-        seconds=5,
-        mode="pro",
-        sound=False,
-        est_credits=90.0,
-    )
-    args.update(kw)
-    return ledger.begin(**args).id
 
 
 def states(ledger: Ledger, sid: int) -> list[tuple[str | None, str]]:

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from ledgerkit import begin
 from pgserver import PgServer
 
 from shotc.run.commands import run_lock
@@ -21,21 +22,6 @@ from shotc.run.ledger import Ledger, LedgerWriteFailed, TransitionError
 from shotc.run.ledger_schema import MIGRATIONS, PG_MIGRATIONS, SCHEMA_VERSION
 
 JOIN_TIMEOUT = 60  # seconds for any thread of these tests
-
-
-def begin(ledger: Ledger, key: str = "k", take: int = 1) -> int:
-    return ledger.begin(
-        scene_key=key,
-        take=take,
-        script="film.shot",
-        scene_id="a",
-        film_title="F",
-        request="{}",
-        seconds=5,
-        mode="std",
-        sound=False,
-        est_credits=1.0,
-    ).id
 
 
 def dbname(url: str) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
+from ledgerkit import begin
 
 from shotc.run.ledger import Ledger
 from shotc.run.ledger_schema import MIGRATIONS, SCHEMA_VERSION
@@ -198,7 +199,7 @@ def test_a_move_that_did_not_happen_leaves_the_downloads(
     with Ledger(ledger_where, root=tmp_path) as ledger:
         old, new = tmp_path / "a.mp4", tmp_path / "a" / "take-1.mp4"
         old.write_bytes(b"clip")
-        sid = _begin(ledger)
+        sid = begin(ledger, key="k", scene_id="dawn", mode="std", est_credits=1.0)
         ledger.record_download(sid, old, "d", 4)
         move = ledger.plan_move(sid, old, new)
         second = ledger.plan_move(None, old, tmp_path / "b.mp4")
@@ -206,18 +207,3 @@ def test_a_move_that_did_not_happen_leaves_the_downloads(
         ledger.finish_move(move, moved=False)
         assert [d.path for d in ledger.downloads(sid)] == [str(old)]
         assert ledger.unfinished_moves() == [second] and len(ledger.moves()) == 2
-
-
-def _begin(ledger: Ledger) -> int:
-    return ledger.begin(
-        scene_key="k",
-        take=1,
-        script="film.shot",
-        scene_id="dawn",
-        film_title="F",
-        request="{}",
-        seconds=5,
-        mode="std",
-        sound=False,
-        est_credits=1.0,
-    ).id

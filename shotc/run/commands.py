@@ -27,7 +27,7 @@ from shotc.run.errors import ConfigError, LocalIOError, RunError
 from shotc.run.ledger import Ledger, ledger_path_for
 from shotc.run.ledger_location import Setting, chosen
 from shotc.run.ledger_open import ledger_exists, open_ledgers
-from shotc.run.ledger_schema import RETRYING, SENDING, Submission
+from shotc.run.ledger_schema import Submission
 from shotc.run.planner import Job, output_dir, plan_run
 from shotc.run.progress import Progress
 from shotc.run.report import over_budget, plan_json, plan_table, summary_json, summary_table
@@ -234,7 +234,7 @@ def _key_before_ledger(scenes: Sequence[CompiledScene], setting: Setting | None)
 def _followed(sub: Submission) -> bool:
     """Worth asking kie.ai about: running, or another machine's attempt still being sent
     (a shared ledger: its task id is followed once it has one)."""
-    return sub.unsettled or (sub.task_id is None and sub.state in (SENDING, RETRYING))
+    return sub.unsettled or sub.being_sent
 
 
 def _shared_limiter(config: Config, ledgers: Sequence[Ledger]) -> SharedRateLimiter | None:

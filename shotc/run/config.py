@@ -18,7 +18,6 @@ from typing import Any
 
 from shotc.allow import CONFIG_NAME, find_config
 from shotc.run.errors import ConfigError
-from shotc.run.ledger_claims import CLAIM_LEASE
 from shotc.run.ledger_location import LEDGER_KEY, Setting, parse_setting
 
 __all__ = ["CONFIG_NAME", "find_config"]  # their home is shotc.allow, shared with check/build
@@ -36,6 +35,12 @@ DEFAULT_PRICES: dict[str, float] = {
 # under [prices] overrides it. Every dollar amount shown is credits times this: an estimate.
 USD_PER_CREDIT = 0.005
 USD_KEY = "usd_per_credit"
+
+# A shared ledger: how long an owner answers for an attempt it holds without a word. A live run
+# renews its leases every third of this (`ledger_claims.renew_leases`, the orchestrator's
+# heartbeat), so only a dead or cut-off machine lets one pass, and a scene waits at most this
+# long for another machine. `claim_lease` under [run] sets it per project.
+CLAIM_LEASE = 30.0
 
 DOWNLOAD_MAX_BYTES = 2 * 1024**3  # 2 GiB: a Kling clip is tens of MB
 DOWNLOAD_DEADLINE = 1800.0

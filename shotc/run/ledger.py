@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from shotc.run.config import CLAIM_LEASE
 from shotc.run.errors import LocalIOError
-from shotc.run.ledger_claims import CLAIM_LEASE, ClaimedElsewhere, ClaimRecords
+from shotc.run.ledger_claims import ClaimedElsewhere, ClaimRecords
 from shotc.run.ledger_db import Connection, Row
 from shotc.run.ledger_film import FilmRecords
 from shotc.run.ledger_frames import FrameRecords

@@ -22,16 +22,12 @@ import secrets
 import time
 from contextlib import suppress
 
+from shotc.run.config import CLAIM_LEASE
 from shotc.run.ledger_db import Connection
 from shotc.run.ledger_schema import NOT_SENT, RETRYING, SENDING, UNKNOWN
 from shotc.run.ledger_store import LedgerStore
 
 MACHINE_ID = "machine-id"
-# How long an owner answers for an attempt it holds without a word: a live run renews its
-# leases every third of this (`renew_leases`, the orchestrator's heartbeat), so only a dead or
-# cut-off machine lets one pass, and the scene waits at most this long for another machine.
-# RunSettings.claim_lease sets it per project.
-CLAIM_LEASE = 30.0
 
 
 class ClaimedElsewhere(Exception):

@@ -63,6 +63,15 @@ class Submission:
         """Worth asking recordInfo about: still running, or finished without a URL yet."""
         return self.running or self.awaiting_result
 
+    @property
+    def being_sent(self) -> bool:
+        """An attempt with no task id yet whose owner is still at it (intent, POST or retry
+        wait): on a shared ledger, another machine's to finish."""
+        return self.task_id is None and self.state in (
+            SubmissionState.SENDING,
+            SubmissionState.RETRYING,
+        )
+
     @staticmethod
     def from_row(row: Row) -> Submission:
         d: dict[str, Any] = dict(row)

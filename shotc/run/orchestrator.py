@@ -36,8 +36,6 @@ from shotc.run.ledger import ClaimedElsewhere, Ledger, LedgerWriteFailed
 from shotc.run.ledger_schema import (
     ABANDONED,
     FAIL,
-    RETRYING,
-    SENDING,
     SUCCESS,
     UNKNOWN,
     Submission,
@@ -324,13 +322,13 @@ class Orchestrator(SubmitSteps):
                     job.sub = ledger.get(exc.submission_id)
                     job.will_send = False
             sub = job.sub
-            if sub is None or sub.task_id is not None or sub.state not in (SENDING, RETRYING):
+            if sub is None or not sub.being_sent:
                 return True
             sub = self._await_other(job, ledger)
             if sub.state in (LEDGER_NOT_SENT, ABANDONED):
                 job.will_send = True
                 continue
-            if sub.task_id is None and sub.state in (SENDING, RETRYING):
+            if sub.being_sent:
                 why = "still being sent by another machine"
                 self._finish(job, RUNNING, f"{why} (its run goes on; `shotc run` follows it)")
                 return False
@@ -348,8 +346,7 @@ class Orchestrator(SubmitSteps):
         while True:
             ledger.expire_silent(sid)
             job.sub = ledger.get(sid)
-            busy = job.sub.task_id is None and job.sub.state in (SENDING, RETRYING)
-            if not busy or not self._options.wait or self._clock() >= end:
+            if not job.sub.being_sent or not self._options.wait or self._clock() >= end:
                 return job.sub
             if self._sleep(self.stop, AWAIT_POLL):
                 raise Stopped()

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 # pg_advisory_xact_lock key of the limiter's decisions ("shotc rate" as a number).
 LIMITER_LOCK = 0x73686F7463_7261
 NOW = "extract(epoch from clock_timestamp())::double precision"
-# Created by the PostgreSQL ledger's migrations (`shotc.run.ledger_pg`); repeated here as
-# IF NOT EXISTS so the limiter also works on a database whose ledger is older.
+# The limiter's own bookkeeping, not ledger records (`ledger migrate` leaves `shotc_*` tables
+# alone): made by the first limiter on a database, under the lock, IF NOT EXISTS.
 DDL = (
     "CREATE TABLE IF NOT EXISTS shotc_rate_slots ("
     " id BIGSERIAL PRIMARY KEY,"
